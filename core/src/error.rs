@@ -1,0 +1,60 @@
+//! Errors of the core, as values. The Redis layer turns each into an error reply; the text of
+//! each reply is decided here, once.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The command got the wrong number of arguments.
+    WrongArity,
+    Syntax,
+    NotInteger {
+        what: &'static str,
+    },
+    OutOfRange {
+        what: &'static str,
+        min: u64,
+        max: u64,
+    },
+    TooLong {
+        what: &'static str,
+        limit: usize,
+    },
+    NoSuchMap,
+    NoSuchNode(u64),
+    NoSuchEdge(u64, u64),
+    TooManyNodes {
+        limit: usize,
+    },
+    TooManyEdges,
+    TooManyItems {
+        limit: usize,
+    },
+    /// A persisted payload failed its checks.
+    Corrupt(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::WrongArity => write!(f, "ERR wrong number of arguments"),
+            Error::Syntax => write!(f, "ERR syntax error"),
+            Error::NotInteger { what } => write!(f, "ERR {what} is not an integer or out of range"),
+            Error::OutOfRange { what, min, max } => {
+                write!(f, "ERR {what} must be between {min} and {max}")
+            }
+            Error::TooLong { what, limit } => write!(f, "ERR {what} is longer than {limit} bytes"),
+            Error::NoSuchMap => write!(f, "ERR no such map"),
+            Error::NoSuchNode(id) => write!(f, "ERR no such node {id}"),
+            Error::NoSuchEdge(from, to) => write!(f, "ERR no such edge {from} {to}"),
+            Error::TooManyNodes { limit } => write!(f, "ERR map would exceed {limit} nodes"),
+            Error::TooManyEdges => write!(f, "ERR map would exceed 4294967295 edges"),
+            Error::TooManyItems { limit } => {
+                write!(f, "ERR too many items in one call (the limit is {limit})")
+            }
+            Error::Corrupt(why) => write!(f, "ERR corrupt payload: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

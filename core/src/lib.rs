@@ -1,0 +1,14 @@
+//! The pure core of hunt: map storage, search, clue board, argument parsing and the persisted
+//! formats. Nothing here knows about Redis, so all of it is unit-tested and benchmarked
+//! in-process; the module crate is a thin layer over it.
+
+pub mod args;
+pub mod codec;
+pub mod command;
+pub mod error;
+pub mod map;
+pub mod search;
+
+pub use error::Error;
+pub use map::{Cost, EdgeSpec, Map, Node, NodeId, Weight};
+pub use search::{Query, Route, Search};

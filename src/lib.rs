@@ -1,0 +1,47 @@
+//! hunt as a Redis module: the thin layer between Redis and the pure core in `hunt-core`.
+//! It parses nothing itself (the core does), opens keys, calls the core, replies, replicates
+//! and notifies. All unsafe code of the project lives in this crate.
+
+use redis_module::alloc::RedisAlloc;
+use redis_module::{Context, RedisString, Status, redis_module};
+
+mod config;
+mod guard;
+mod map_commands;
+mod map_type;
+mod reply;
+
+use map_type::MAP_TYPE;
+
+/// The module's version as `MODULE LIST` shows it: major * 10000 + minor * 100 + patch.
+const MODULE_VERSION: i32 = 1_00;
+
+fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+    guard::install_panic_hook();
+    ctx.log_notice(&format!("hunt {} loaded", env!("CARGO_PKG_VERSION")));
+    Status::Ok
+}
+
+redis_module! {
+    name: "hunt",
+    version: MODULE_VERSION,
+    allocator: (RedisAlloc, RedisAlloc),
+    data_types: [MAP_TYPE],
+    init: init,
+    commands: [
+        ["hunt.addedges", guarded!(map_commands::add_edges), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.path", guarded!(map_commands::path), "readonly", 1, 1, 1, ""],
+        ["hunt.mapinfo", guarded!(map_commands::map_info), "readonly fast", 1, 1, 1, ""],
+        ["hunt.restore", guarded!(map_commands::restore), "write deny-oom", 1, 1, 1, ""],
+    ],
+    configurations: [
+        i64: [
+            ["max-nodes", &config::MAX_NODES, config::DEFAULT_MAX_NODES, 1, u32::MAX as i64, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["max-batch", &config::MAX_BATCH, config::DEFAULT_MAX_BATCH, 1, 100_000_000, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+        ],
+        string: [],
+        bool: [],
+        enum: [],
+        module_args_as_configuration: true,
+    ]
+}
