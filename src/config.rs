@@ -2,36 +2,46 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use hunt_core::command::ClueLimits;
 use redis_module::{Context, ContextFlags};
 
 pub const DEFAULT_MAX_NODES: i64 = 100_000_000;
 pub const DEFAULT_MAX_BATCH: i64 = 1_000_000;
+pub const DEFAULT_MAX_PAYLOAD: i64 = 64 * 1024;
+pub const DEFAULT_MAX_CLUE_ID: i64 = 512;
 
 /// The most nodes one map may hold.
 pub static MAX_NODES: AtomicI64 = AtomicI64::new(DEFAULT_MAX_NODES);
 /// The most items (edges, pairs) one call may carry.
 pub static MAX_BATCH: AtomicI64 = AtomicI64::new(DEFAULT_MAX_BATCH);
 
+/// The largest clue payload, in bytes.
+pub static MAX_PAYLOAD: AtomicI64 = AtomicI64::new(DEFAULT_MAX_PAYLOAD);
+/// The longest clue id, in bytes.
+pub static MAX_CLUE_ID: AtomicI64 = AtomicI64::new(DEFAULT_MAX_CLUE_ID);
+
 /// Limits guard what clients send. A command replayed from the primary or the AOF was
 /// accepted once already and must apply the same way whatever this server's limits are, or
 /// the replica would diverge.
 fn limits_apply(ctx: &Context) -> bool {
-    !ctx.get_flags()
-        .intersects(ContextFlags::REPLICATED | ContextFlags::LOADING)
+    !ctx.get_flags().intersects(ContextFlags::REPLICATED | ContextFlags::LOADING)
 }
 
 pub fn max_nodes(ctx: &Context) -> usize {
-    if limits_apply(ctx) {
-        MAX_NODES.load(Ordering::Relaxed) as usize
-    } else {
-        usize::MAX
-    }
+    if limits_apply(ctx) { MAX_NODES.load(Ordering::Relaxed) as usize } else { usize::MAX }
 }
 
 pub fn max_batch(ctx: &Context) -> usize {
+    if limits_apply(ctx) { MAX_BATCH.load(Ordering::Relaxed) as usize } else { usize::MAX }
+}
+
+pub fn clue_limits(ctx: &Context) -> ClueLimits {
     if limits_apply(ctx) {
-        MAX_BATCH.load(Ordering::Relaxed) as usize
+        ClueLimits {
+            max_id: MAX_CLUE_ID.load(Ordering::Relaxed) as usize,
+            max_payload: MAX_PAYLOAD.load(Ordering::Relaxed) as usize,
+        }
     } else {
-        usize::MAX
+        ClueLimits::NONE
     }
 }

@@ -10,22 +10,13 @@ use redis_module::{Context, RedisError, RedisResult, RedisString};
 #[macro_export]
 macro_rules! guarded {
     ($handler:path) => {
-        |ctx: &redis_module::Context, args: Vec<redis_module::RedisString>| {
-            $crate::guard::run(ctx, &args, $handler)
-        }
+        |ctx: &redis_module::Context, args: Vec<redis_module::RedisString>| $crate::guard::run(ctx, &args, $handler)
     };
 }
 
-pub fn run(
-    ctx: &Context,
-    args: &[RedisString],
-    handler: fn(&Context, &[RedisString]) -> RedisResult,
-) -> RedisResult {
-    catch_unwind(AssertUnwindSafe(|| handler(ctx, args))).unwrap_or_else(|_| {
-        Err(RedisError::Str(
-            "ERR internal error in hunt (logged); nothing was changed",
-        ))
-    })
+pub fn run(ctx: &Context, args: &[RedisString], handler: fn(&Context, &[RedisString]) -> RedisResult) -> RedisResult {
+    catch_unwind(AssertUnwindSafe(|| handler(ctx, args)))
+        .unwrap_or_else(|_| Err(RedisError::Str("ERR internal error in hunt (logged); nothing was changed")))
 }
 
 /// Logs panics to the Redis log instead of stderr, where operators look.

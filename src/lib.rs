@@ -5,13 +5,14 @@
 use redis_module::alloc::RedisAlloc;
 use redis_module::{Context, RedisString, Status, redis_module};
 
+mod board_commands;
 mod config;
 mod guard;
 mod map_commands;
-mod map_type;
 mod reply;
+mod types;
 
-use map_type::MAP_TYPE;
+use types::{BOARD_TYPE, MAP_TYPE};
 
 /// The module's version as `MODULE LIST` shows it: major * 10000 + minor * 100 + patch.
 const MODULE_VERSION: i32 = 1_00;
@@ -26,18 +27,26 @@ redis_module! {
     name: "hunt",
     version: MODULE_VERSION,
     allocator: (RedisAlloc, RedisAlloc),
-    data_types: [MAP_TYPE],
+    data_types: [MAP_TYPE, BOARD_TYPE],
     init: init,
     commands: [
         ["hunt.addedges", guarded!(map_commands::add_edges), "write deny-oom", 1, 1, 1, ""],
         ["hunt.path", guarded!(map_commands::path), "readonly", 1, 1, 1, ""],
         ["hunt.mapinfo", guarded!(map_commands::map_info), "readonly fast", 1, 1, 1, ""],
-        ["hunt.restore", guarded!(map_commands::restore), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.publish", guarded!(board_commands::publish), "write deny-oom fast", 1, 1, 1, ""],
+        ["hunt.unpublish", guarded!(board_commands::unpublish), "write fast", 1, 1, 1, ""],
+        ["hunt.clue", guarded!(board_commands::clue), "readonly fast", 1, 1, 1, ""],
+        ["hunt.clues", guarded!(board_commands::clues), "readonly", 1, 1, 1, ""],
+        ["hunt.boardinfo", guarded!(board_commands::board_info), "readonly fast", 1, 1, 1, ""],
+        ["hunt.replay", guarded!(board_commands::replay), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.restore", guarded!(types::restore), "write deny-oom", 1, 1, 1, ""],
     ],
     configurations: [
         i64: [
             ["max-nodes", &config::MAX_NODES, config::DEFAULT_MAX_NODES, 1, u32::MAX as i64, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-batch", &config::MAX_BATCH, config::DEFAULT_MAX_BATCH, 1, 100_000_000, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["max-payload", &config::MAX_PAYLOAD, config::DEFAULT_MAX_PAYLOAD, 0, 512 * 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["max-clue-id", &config::MAX_CLUE_ID, config::DEFAULT_MAX_CLUE_ID, 1, 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
         ],
         string: [],
         bool: [],

@@ -2,42 +2,29 @@
 
 use std::cell::RefCell;
 
-use hunt_core::codec::decode_map;
 use hunt_core::{Error, Map, Route, Search, command};
-use redis_module::key::{RedisKey, RedisKeyWritable};
+use redis_module::key::RedisKey;
 use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::config;
 use crate::guard::{reply_error, rest};
-use crate::map_type::MAP_TYPE;
 use crate::reply::Fields;
+use crate::types::{self, MAP_TYPE};
 
 thread_local! {
     /// The main thread's search scratch, reused by every query on every map.
     static SEARCH: RefCell<Search> = RefCell::new(Search::new());
 }
 
-/// The map at a read-only key: `None` when the key is empty, `WRONGTYPE` for another type.
-pub fn read_map(key: &RedisKey) -> Result<Option<&Map>, RedisError> {
-    key.get_value::<Map>(&MAP_TYPE)
-        .map_err(|_| RedisError::WrongType)
-}
-
-fn existing_map(key: &RedisKey) -> Result<&Map, RedisError> {
-    read_map(key)?.ok_or_else(|| reply_error(Error::NoSuchMap))
-}
-
-fn write_map<'a>(key: &'a RedisKeyWritable) -> Result<Option<&'a mut Map>, RedisError> {
-    key.get_value::<Map>(&MAP_TYPE)
-        .map_err(|_| RedisError::WrongType)
+pub fn existing_map(key: &RedisKey) -> Result<&Map, RedisError> {
+    types::read::<Map>(key, &MAP_TYPE)?.ok_or_else(|| reply_error(Error::NoSuchMap))
 }
 
 /// `HUNT.ADDEDGES map [CLASS c] from to weight [from to weight ...]`
 pub fn add_edges(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    let request =
-        command::add_edges(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    let request = command::add_edges(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
     let key = ctx.open_key_writable(&args[1]);
-    let added = match write_map(&key)? {
+    let added = match types::write::<Map>(&key, &MAP_TYPE)? {
         Some(map) => map.add_edges(&request.edges, request.class, config::max_nodes(ctx)),
         None => {
             let mut map = Map::new();
@@ -67,11 +54,7 @@ pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
 }
 
 pub fn route_reply(map: &Map, route: &Route) -> RedisValue {
-    let path = route
-        .path
-        .iter()
-        .map(|&n| RedisValue::Integer(map.id(n) as i64))
-        .collect();
+    let path = route.path.iter().map(|&n| RedisValue::Integer(map.id(n) as i64)).collect();
     Fields::new()
         .int("cost", route.cost as i64)
         .field("path", RedisValue::Array(path))
@@ -92,21 +75,4 @@ pub fn map_info(ctx: &Context, args: &[RedisString]) -> RedisResult {
         .int("version", map.version() as i64)
         .int("memory", map.memory() as i64)
         .into())
-}
-
-/// `HUNT.RESTORE key blob`: replaces the key with a value in hunt's persisted form. The AOF
-/// rewrite writes it; users may call it like `RESTORE`.
-pub fn restore(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    if args.len() != 3 {
-        return Err(RedisError::WrongArity);
-    }
-    let map = decode_map(args[2].as_slice()).map_err(reply_error)?;
-    let key = ctx.open_key_writable(&args[1]);
-    if !key.is_empty() && write_map(&key)?.is_none() {
-        return Err(RedisError::WrongType);
-    }
-    key.set_value(&MAP_TYPE, map)?;
-    ctx.replicate_verbatim();
-    ctx.notify_keyspace_event(NotifyEvent::MODULE, "hunt.restore", &args[1]);
-    Ok(RedisValue::SimpleStringStatic("OK"))
 }

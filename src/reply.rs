@@ -15,8 +15,7 @@ impl Fields {
     }
 
     pub fn field(mut self, name: &str, value: RedisValue) -> Fields {
-        self.0
-            .insert(RedisValueKey::String(name.to_string()), value);
+        self.0.insert(RedisValueKey::String(name.to_string()), value);
         self
     }
 

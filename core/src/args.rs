@@ -31,10 +31,7 @@ impl<'a> Args<'a> {
 
     /// Consumes the next argument if it is `keyword` (case-insensitive).
     pub fn keyword(&mut self, keyword: &str) -> bool {
-        let hit = self
-            .items
-            .get(self.pos)
-            .is_some_and(|item| item.eq_ignore_ascii_case(keyword.as_bytes()));
+        let hit = self.items.get(self.pos).is_some_and(|item| item.eq_ignore_ascii_case(keyword.as_bytes()));
         self.pos += usize::from(hit);
         hit
     }
@@ -77,24 +74,13 @@ pub fn parse_int(raw: &[u8], what: &'static str, min: u64, max: u64) -> Result<u
         return Err(Error::NotInteger { what });
     }
     if negative {
-        return if digits.iter().all(|&d| d == b'0') && min == 0 {
-            Ok(0)
-        } else {
-            Err(out_of_range)
-        };
+        return if digits.iter().all(|&d| d == b'0') && min == 0 { Ok(0) } else { Err(out_of_range) };
     }
     let mut value: u64 = 0;
     for &d in digits {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or(out_of_range.clone())?;
+        value = value.checked_mul(10).and_then(|v| v.checked_add((d - b'0') as u64)).ok_or(out_of_range.clone())?;
     }
-    if value < min || value > max {
-        Err(out_of_range)
-    } else {
-        Ok(value)
-    }
+    if value < min || value > max { Err(out_of_range) } else { Ok(value) }
 }
 
 #[cfg(test)]
@@ -105,38 +91,14 @@ mod tests {
     fn integers_are_strict() {
         assert_eq!(parse_int(b"42", "x", 0, 100), Ok(42));
         assert_eq!(parse_int(b"-0", "x", 0, 100), Ok(0));
-        assert!(matches!(
-            parse_int(b"", "x", 0, 9),
-            Err(Error::NotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_int(b"4a", "x", 0, 9),
-            Err(Error::NotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_int(b"+4", "x", 0, 9),
-            Err(Error::NotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_int(b" 4", "x", 0, 9),
-            Err(Error::NotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_int(b"-4", "x", 0, 9),
-            Err(Error::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_int(b"10", "x", 0, 9),
-            Err(Error::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_int(b"99999999999999999999999", "x", 0, 9),
-            Err(Error::OutOfRange { .. })
-        ));
-        assert_eq!(
-            parse_int(b"9223372036854775807", "x", 0, MAX_NODE_ID),
-            Ok(MAX_NODE_ID)
-        );
+        assert!(matches!(parse_int(b"", "x", 0, 9), Err(Error::NotInteger { .. })));
+        assert!(matches!(parse_int(b"4a", "x", 0, 9), Err(Error::NotInteger { .. })));
+        assert!(matches!(parse_int(b"+4", "x", 0, 9), Err(Error::NotInteger { .. })));
+        assert!(matches!(parse_int(b" 4", "x", 0, 9), Err(Error::NotInteger { .. })));
+        assert!(matches!(parse_int(b"-4", "x", 0, 9), Err(Error::OutOfRange { .. })));
+        assert!(matches!(parse_int(b"10", "x", 0, 9), Err(Error::OutOfRange { .. })));
+        assert!(matches!(parse_int(b"99999999999999999999999", "x", 0, 9), Err(Error::OutOfRange { .. })));
+        assert_eq!(parse_int(b"9223372036854775807", "x", 0, MAX_NODE_ID), Ok(MAX_NODE_ID));
         assert!(parse_int(b"9223372036854775808", "x", 0, MAX_NODE_ID).is_err());
     }
 

@@ -3,6 +3,7 @@
 //! copies of memory rather than a million calls. Decoding checks every length against the
 //! blob before allocating, so a forged count cannot make it allocate without bound.
 
+use crate::board::{Board, Clue, Entry};
 use crate::error::Error;
 use crate::map::{Map, Parts};
 
@@ -20,18 +21,12 @@ pub fn encode_map(map: &Map) -> Vec<u8> {
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(m as u64).to_le_bytes());
-    ids.iter()
-        .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    ids.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     if n > 0 {
-        first
-            .iter()
-            .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        first.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     }
-    head.iter()
-        .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-    weight
-        .iter()
-        .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    head.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    weight.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     out.extend_from_slice(flags);
     out
 }
@@ -43,9 +38,7 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
     }
     let format = u32::from_le_bytes(r.array()?);
     if format != MAP_FORMAT {
-        return Err(corrupt(&format!(
-            "unknown map format {format} (this hunt reads {MAP_FORMAT})"
-        )));
+        return Err(corrupt(&format!("unknown map format {format} (this hunt reads {MAP_FORMAT})")));
     }
     let version = u64::from_le_bytes(r.array()?);
     let n = u64::from_le_bytes(r.array()?);
@@ -56,23 +49,84 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
         return Err(corrupt("array lengths do not match the payload size"));
     }
     let (n, m, offsets) = (n as usize, m as usize, offsets as usize);
-    let ids = r
-        .take(n * 8)?
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect();
+    let ids = r.take(n * 8)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
     let first = r.u32s(offsets)?;
     let head = r.u32s(m)?;
     let weight = r.u32s(m)?;
     let flags = r.take(m)?.to_vec();
-    Map::from_parts(Parts {
-        ids,
-        first,
-        head,
-        weight,
-        flags,
-        version,
-    })
+    Map::from_parts(Parts { ids, first, head, weight, flags, version })
+}
+
+const BOARD_MAGIC: &[u8; 8] = b"HUNTBRD\0";
+pub const BOARD_FORMAT: u32 = 1;
+
+/// A board: header, then each entry (tombstones too) in version order:
+/// `id length u32, id, version u64, state u8 (0 removed, 1 clue, 2 clue with node),
+/// [node u64], [payload length u32, payload]`.
+pub fn encode_board(board: &Board) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(BOARD_MAGIC);
+    out.extend_from_slice(&BOARD_FORMAT.to_le_bytes());
+    out.extend_from_slice(&board.version().to_le_bytes());
+    out.extend_from_slice(&((board.len() + board.removed()) as u64).to_le_bytes());
+    for (id, entry) in board.entries() {
+        out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        out.extend_from_slice(id);
+        out.extend_from_slice(&entry.version.to_le_bytes());
+        match &entry.clue {
+            None => out.push(0),
+            Some(clue) => {
+                match clue.node {
+                    None => out.push(1),
+                    Some(node) => {
+                        out.push(2);
+                        out.extend_from_slice(&node.to_le_bytes());
+                    }
+                }
+                out.extend_from_slice(&(clue.payload.len() as u32).to_le_bytes());
+                out.extend_from_slice(&clue.payload);
+            }
+        }
+    }
+    out
+}
+
+pub fn decode_board(blob: &[u8]) -> Result<Board, Error> {
+    let mut r = Reader { blob, pos: 0 };
+    if r.take(8)? != BOARD_MAGIC {
+        return Err(corrupt("not a hunt board"));
+    }
+    let format = u32::from_le_bytes(r.array()?);
+    if format != BOARD_FORMAT {
+        return Err(corrupt(&format!("unknown board format {format} (this hunt reads {BOARD_FORMAT})")));
+    }
+    let version = u64::from_le_bytes(r.array()?);
+    let count = u64::from_le_bytes(r.array()?);
+    let mut entries = Vec::new();
+    for _ in 0..count {
+        // Each entry takes at least 13 bytes, so a forged count runs out of blob quickly.
+        let id_len = u32::from_le_bytes(r.array()?) as usize;
+        let id = r.take(id_len)?.to_vec();
+        let entry_version = u64::from_le_bytes(r.array()?);
+        let [state] = r.array()?;
+        let clue = match state {
+            0 => None,
+            1 | 2 => {
+                let node = if state == 2 { Some(u64::from_le_bytes(r.array()?)) } else { None };
+                if node.is_some_and(|n| n > crate::map::MAX_NODE_ID) {
+                    return Err(corrupt("clue node out of range"));
+                }
+                let len = u32::from_le_bytes(r.array()?) as usize;
+                Some(Clue { payload: r.take(len)?.to_vec(), node })
+            }
+            _ => return Err(corrupt("unknown clue state")),
+        };
+        entries.push((id, Entry { version: entry_version, clue }));
+    }
+    if r.pos != blob.len() {
+        return Err(corrupt("trailing bytes after the last clue"));
+    }
+    Board::from_entries(version, entries)
 }
 
 fn corrupt(why: &str) -> Error {
@@ -86,11 +140,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, len: usize) -> Result<&'a [u8], Error> {
-        let end = self
-            .pos
-            .checked_add(len)
-            .filter(|&end| end <= self.blob.len())
-            .ok_or_else(|| corrupt("truncated"))?;
+        let end =
+            self.pos.checked_add(len).filter(|&end| end <= self.blob.len()).ok_or_else(|| corrupt("truncated"))?;
         let bytes = &self.blob[self.pos..end];
         self.pos = end;
         Ok(bytes)
@@ -104,10 +155,7 @@ impl<'a> Reader<'a> {
 
     fn u32s(&mut self, count: usize) -> Result<Vec<u32>, Error> {
         let bytes = self.take(count * 4)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 }
 
@@ -119,10 +167,7 @@ mod tests {
     fn sample() -> Map {
         let mut map = Map::new();
         let edges = [(1, 2, 3), (2, 3, 4), (3, 1, 0), (1 << 62, 1, 9)];
-        let edges: Vec<EdgeSpec> = edges
-            .iter()
-            .map(|&(from, to, weight)| EdgeSpec { from, to, weight })
-            .collect();
+        let edges: Vec<EdgeSpec> = edges.iter().map(|&(from, to, weight)| EdgeSpec { from, to, weight }).collect();
         map.add_edges(&edges, 3, usize::MAX).unwrap();
         map.set_closed(&[(2, 3)], true).unwrap();
         map
@@ -134,10 +179,7 @@ mod tests {
         let back = decode_map(&blob).unwrap();
         assert_eq!(encode_map(&back), blob);
         assert_eq!(back.version(), 2);
-        assert_eq!(
-            encode_map(&decode_map(&encode_map(&Map::new())).unwrap()),
-            encode_map(&Map::new())
-        );
+        assert_eq!(encode_map(&decode_map(&encode_map(&Map::new())).unwrap()), encode_map(&Map::new()));
     }
 
     #[test]
@@ -158,6 +200,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn boards_round_trip_and_reject_every_truncation() {
+        let mut board = Board::new();
+        board.publish(b"a\n", Clue { payload: b"x".to_vec(), node: Some(3) }, None).unwrap();
+        board.publish(b"b", Clue { payload: vec![], node: None }, None).unwrap();
+        board.unpublish(b"a\n", None).unwrap();
+        board.publish(b"c", Clue { payload: vec![0; 300], node: None }, None).unwrap();
+        let blob = encode_board(&board);
+        assert_eq!(decode_board(&blob).unwrap(), board);
+        for len in 0..blob.len() {
+            assert!(decode_board(&blob[..len]).is_err());
+        }
+        for pos in 0..blob.len() {
+            let mut bad = blob.clone();
+            bad[pos] ^= 0x41;
+            let _ = decode_board(&bad);
         }
     }
 

@@ -15,15 +15,8 @@ pub struct AddEdges {
 
 pub fn add_edges(raw: &[&[u8]], max_batch: usize) -> Result<AddEdges, Error> {
     let mut args = Args::new(raw);
-    let class = if args.keyword("CLASS") {
-        args.int("class", 0, MAX_CLASS as u64)? as u8
-    } else {
-        0
-    };
-    Ok(AddEdges {
-        class,
-        edges: edge_list(&mut args, max_batch)?,
-    })
+    let class = if args.keyword("CLASS") { args.int("class", 0, MAX_CLASS as u64)? as u8 } else { 0 };
+    Ok(AddEdges { class, edges: edge_list(&mut args, max_batch)? })
 }
 
 /// `from to weight` triples up to the end of the arguments.
@@ -36,11 +29,7 @@ pub fn edge_list(args: &mut Args, max_batch: usize) -> Result<Vec<EdgeSpec>, Err
     }
     let mut edges = Vec::with_capacity(args.remaining() / 3);
     while !args.is_empty() {
-        edges.push(EdgeSpec {
-            from: args.node_id()?,
-            to: args.node_id()?,
-            weight: args.weight()?,
-        });
+        edges.push(EdgeSpec { from: args.node_id()?, to: args.node_id()?, weight: args.weight()? });
     }
     Ok(edges)
 }
@@ -55,11 +44,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options {
-            mask: ALL_CLASSES,
-            avoid: Vec::new(),
-            max_cost: Cost::MAX,
-        }
+        Options { mask: ALL_CLASSES, avoid: Vec::new(), max_cost: Cost::MAX }
     }
 }
 
@@ -74,9 +59,7 @@ impl Options {
                 0
             } else if args.keyword("AVOID") {
                 let count = args.count("avoid count", 1)?;
-                options.avoid = (0..count)
-                    .map(|_| args.node_id())
-                    .collect::<Result<_, _>>()?;
+                options.avoid = (0..count).map(|_| args.node_id()).collect::<Result<_, _>>()?;
                 1
             } else if args.keyword("MAXCOST") {
                 options.max_cost = args.cost("maxcost")?;
@@ -114,20 +97,129 @@ pub fn path(raw: &[&[u8]]) -> Result<Path, Error> {
     let mut args = Args::new(raw);
     let from = args.node_id()?;
     let to = args.node_id()?;
-    Ok(Path {
-        from,
-        to,
-        options: Options::parse(&mut args)?,
-    })
+    Ok(Path { from, to, options: Options::parse(&mut args)? })
+}
+
+/// Size limits for clues, from the module configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct ClueLimits {
+    pub max_id: usize,
+    pub max_payload: usize,
+}
+
+impl ClueLimits {
+    pub const NONE: ClueLimits = ClueLimits { max_id: usize::MAX, max_payload: usize::MAX };
+
+    fn id<'a>(&self, args: &mut Args<'a>) -> Result<&'a [u8], Error> {
+        let id = args.next()?;
+        if id.len() > self.max_id {
+            return Err(Error::TooLong { what: "clue id", limit: self.max_id });
+        }
+        Ok(id)
+    }
+}
+
+fn if_version(args: &mut Args) -> Result<Option<u64>, Error> {
+    Ok(if args.keyword("IFVERSION") { Some(args.cost("version")?) } else { None })
+}
+
+/// `HUNT.PUBLISH board clue payload [AT node] [IFVERSION v]`
+#[derive(Debug, PartialEq)]
+pub struct Publish<'a> {
+    pub id: &'a [u8],
+    pub payload: &'a [u8],
+    pub node: Option<NodeId>,
+    pub expected: Option<u64>,
+}
+
+pub fn publish<'a>(raw: &'a [&'a [u8]], limits: ClueLimits) -> Result<Publish<'a>, Error> {
+    let mut args = Args::new(raw);
+    let id = limits.id(&mut args)?;
+    let payload = args.next()?;
+    if payload.len() > limits.max_payload {
+        return Err(Error::TooLong { what: "payload", limit: limits.max_payload });
+    }
+    let (mut node, mut expected) = (None, None);
+    while !args.is_empty() {
+        if node.is_none() && args.keyword("AT") {
+            node = Some(args.node_id()?);
+        } else if expected.is_none() && args.keyword("IFVERSION") {
+            expected = Some(args.cost("version")?);
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    Ok(Publish { id, payload, node, expected })
+}
+
+/// `HUNT.UNPUBLISH board clue [IFVERSION v]`
+pub fn unpublish<'a>(raw: &'a [&'a [u8]], limits: ClueLimits) -> Result<(&'a [u8], Option<u64>), Error> {
+    let mut args = Args::new(raw);
+    let id = limits.id(&mut args)?;
+    let expected = if_version(&mut args)?;
+    if !args.is_empty() {
+        return Err(Error::Syntax);
+    }
+    Ok((id, expected))
+}
+
+/// The `IFVERSION` check for a clue on a board that does not exist (version 0).
+pub fn check_absent(expected: Option<u64>, id: &[u8]) -> Result<(), Error> {
+    match expected {
+        Some(v) if v != 0 => Err(Error::Stale { id: id.to_vec(), version: 0 }),
+        _ => Ok(()),
+    }
+}
+
+/// `HUNT.CLUE board clue`
+pub fn clue<'a>(raw: &'a [&'a [u8]]) -> Result<&'a [u8], Error> {
+    match raw {
+        [id] => Ok(id),
+        _ => Err(Error::WrongArity),
+    }
+}
+
+/// `HUNT.CLUES board [SINCE v]`: the version after which changes are wanted.
+pub fn clues(raw: &[&[u8]]) -> Result<Option<u64>, Error> {
+    let mut args = Args::new(raw);
+    let since = if args.keyword("SINCE") { Some(args.cost("version")?) } else { None };
+    if !args.is_empty() {
+        return Err(Error::Syntax);
+    }
+    Ok(since)
+}
+
+/// `HUNT.REPLAY board PUBLISH clue version node|- payload` and
+/// `HUNT.REPLAY board UNPUBLISH clue version`: a change as the primary decided it.
+pub fn replay(raw: &[&[u8]]) -> Result<crate::board::Change, Error> {
+    let mut args = Args::new(raw);
+    let publish = if args.keyword("PUBLISH") {
+        true
+    } else if args.keyword("UNPUBLISH") {
+        false
+    } else {
+        return Err(Error::Syntax);
+    };
+    let id = args.next()?.to_vec();
+    let version = args.int("version", 1, i64::MAX as u64)?;
+    let clue = if publish {
+        let node = match args.next()? {
+            b"-" => None,
+            raw => Some(crate::args::parse_int(raw, "node id", 0, crate::map::MAX_NODE_ID)?),
+        };
+        Some(crate::board::Clue { payload: args.next()?.to_vec(), node })
+    } else {
+        None
+    };
+    if !args.is_empty() {
+        return Err(Error::Syntax);
+    }
+    Ok(crate::board::Change { id, version, clue })
 }
 
 /// Commands whose only arguments are the key: checks that nothing else was given.
 pub fn no_arguments(raw: &[&[u8]]) -> Result<(), Error> {
-    if raw.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::WrongArity)
-    }
+    if raw.is_empty() { Ok(()) } else { Err(Error::WrongArity) }
 }
 
 #[cfg(test)]
@@ -144,57 +236,44 @@ mod tests {
         assert_eq!(parsed.class, 3);
         assert_eq!(
             parsed.edges,
-            vec![
-                EdgeSpec {
-                    from: 1,
-                    to: 2,
-                    weight: 10
-                },
-                EdgeSpec {
-                    from: 2,
-                    to: 1,
-                    weight: 11
-                }
-            ]
+            vec![EdgeSpec { from: 1, to: 2, weight: 10 }, EdgeSpec { from: 2, to: 1, weight: 11 }]
         );
         assert_eq!(add_edges(&argv("1 2"), 100), Err(Error::WrongArity));
         assert_eq!(add_edges(&argv(""), 100), Err(Error::WrongArity));
-        assert_eq!(
-            add_edges(&argv("CLASS 16 1 2 3"), 100),
-            Err(Error::OutOfRange {
-                what: "class",
-                min: 0,
-                max: 15
-            })
-        );
-        assert!(matches!(
-            add_edges(&argv("1 2 4294967296"), 100),
-            Err(Error::OutOfRange { what: "weight", .. })
-        ));
-        assert!(matches!(
-            add_edges(&argv("1 -2 4"), 100),
-            Err(Error::OutOfRange {
-                what: "node id",
-                ..
-            })
-        ));
-        assert_eq!(
-            add_edges(&argv("1 2 3 4 5 6"), 1),
-            Err(Error::TooManyItems { limit: 1 })
-        );
+        assert_eq!(add_edges(&argv("CLASS 16 1 2 3"), 100), Err(Error::OutOfRange { what: "class", min: 0, max: 15 }));
+        assert!(matches!(add_edges(&argv("1 2 4294967296"), 100), Err(Error::OutOfRange { what: "weight", .. })));
+        assert!(matches!(add_edges(&argv("1 -2 4"), 100), Err(Error::OutOfRange { what: "node id", .. })));
+        assert_eq!(add_edges(&argv("1 2 3 4 5 6"), 1), Err(Error::TooManyItems { limit: 1 }));
+    }
+
+    #[test]
+    fn publish_reads_options_in_any_order_once() {
+        let limits = ClueLimits { max_id: 3, max_payload: 4 };
+        let raw = argv("c1 pay IFVERSION 0 AT 9");
+        let parsed = publish(&raw, limits).unwrap();
+        assert_eq!(parsed, Publish { id: b"c1", payload: b"pay", node: Some(9), expected: Some(0) });
+        assert_eq!(publish(&argv("c1 pay AT 1 AT 2"), limits), Err(Error::Syntax));
+        assert_eq!(publish(&argv("long pay"), limits), Err(Error::TooLong { what: "clue id", limit: 3 }));
+        assert_eq!(publish(&argv("c1 payload"), limits), Err(Error::TooLong { what: "payload", limit: 4 }));
+        assert_eq!(publish(&argv("c1"), limits), Err(Error::WrongArity));
+        let raw = argv("c1 IFVERSION 3");
+        assert_eq!(unpublish(&raw, limits), Ok((&b"c1"[..], Some(3))));
+        assert_eq!(clues(&argv("SINCE 5")), Ok(Some(5)));
+        assert_eq!(clues(&argv("SINCE -1")), Err(Error::OutOfRange { what: "version", min: 0, max: i64::MAX as u64 }));
+    }
+
+    #[test]
+    fn replay_reads_both_kinds() {
+        let change = replay(&argv("PUBLISH c1 4 - pay")).unwrap();
+        assert_eq!((change.version, change.clue.unwrap().node), (4, None));
+        assert_eq!(replay(&argv("UNPUBLISH c1 5")).unwrap().clue, None);
+        assert!(replay(&argv("UNPUBLISH c1 0")).is_err());
     }
 
     #[test]
     fn path_reads_options_once_each() {
         let parsed = path(&argv("1 2 mask 5 AVOID 2 7 8 MAXCOST 100")).unwrap();
-        assert_eq!(
-            parsed.options,
-            Options {
-                mask: 5,
-                avoid: vec![7, 8],
-                max_cost: 100
-            }
-        );
+        assert_eq!(parsed.options, Options { mask: 5, avoid: vec![7, 8], max_cost: 100 });
         assert_eq!(path(&argv("1 2 MASK 1 MASK 2")), Err(Error::Syntax));
         assert_eq!(path(&argv("1 2 AVOID 3 7")), Err(Error::Syntax));
         assert_eq!(path(&argv("1 2 FOO")), Err(Error::Syntax));

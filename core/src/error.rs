@@ -21,6 +21,7 @@ pub enum Error {
         limit: usize,
     },
     NoSuchMap,
+    NoSuchBoard,
     NoSuchNode(u64),
     NoSuchEdge(u64, u64),
     TooManyNodes {
@@ -30,6 +31,12 @@ pub enum Error {
     TooManyItems {
         limit: usize,
     },
+    /// An `IFVERSION` condition failed: the clue is at another version.
+    Stale {
+        id: Vec<u8>,
+        version: u64,
+    },
+    VersionExhausted,
     /// A persisted payload failed its checks.
     Corrupt(String),
 }
@@ -45,6 +52,7 @@ impl fmt::Display for Error {
             }
             Error::TooLong { what, limit } => write!(f, "ERR {what} is longer than {limit} bytes"),
             Error::NoSuchMap => write!(f, "ERR no such map"),
+            Error::NoSuchBoard => write!(f, "ERR no such board"),
             Error::NoSuchNode(id) => write!(f, "ERR no such node {id}"),
             Error::NoSuchEdge(from, to) => write!(f, "ERR no such edge {from} {to}"),
             Error::TooManyNodes { limit } => write!(f, "ERR map would exceed {limit} nodes"),
@@ -52,6 +60,10 @@ impl fmt::Display for Error {
             Error::TooManyItems { limit } => {
                 write!(f, "ERR too many items in one call (the limit is {limit})")
             }
+            Error::Stale { id, version } => {
+                write!(f, "STALE clue {} is at version {version}", String::from_utf8_lossy(id))
+            }
+            Error::VersionExhausted => write!(f, "ERR board version would overflow"),
             Error::Corrupt(why) => write!(f, "ERR corrupt payload: {why}"),
         }
     }

@@ -3,12 +3,15 @@
 //! in-process; the module crate is a thin layer over it.
 
 pub mod args;
+pub mod board;
 pub mod codec;
 pub mod command;
 pub mod error;
 pub mod map;
+pub mod message;
 pub mod search;
 
+pub use board::{Board, Change, Clue};
 pub use error::Error;
 pub use map::{Cost, EdgeSpec, Map, Node, NodeId, Weight};
 pub use search::{Query, Route, Search};

@@ -81,10 +81,7 @@ impl Map {
     /// The dense index of a user id.
     pub fn node(&self, id: NodeId) -> Option<Node> {
         let ids = &self.ids;
-        self.order
-            .binary_search_by(|&n| ids[n as usize].cmp(&id))
-            .ok()
-            .map(|k| self.order[k])
+        self.order.binary_search_by(|&n| ids[n as usize].cmp(&id)).ok().map(|k| self.order[k])
     }
 
     /// Like [`Map::node`], with the error a command replies.
@@ -151,34 +148,15 @@ impl Map {
     /// Adds directed edges of class `class`. An edge that exists already takes the new weight
     /// and class; within one call the last mention of a pair wins. Returns how many edges are
     /// new. All or nothing: everything is checked before anything changes.
-    pub fn add_edges(
-        &mut self,
-        edges: &[EdgeSpec],
-        class: u8,
-        max_nodes: usize,
-    ) -> Result<usize, Error> {
+    pub fn add_edges(&mut self, edges: &[EdgeSpec], class: u8, max_nodes: usize) -> Result<usize, Error> {
         if class > MAX_CLASS {
-            return Err(Error::OutOfRange {
-                what: "class",
-                min: 0,
-                max: MAX_CLASS as u64,
-            });
+            return Err(Error::OutOfRange { what: "class", min: 0, max: MAX_CLASS as u64 });
         }
-        if edges
-            .iter()
-            .any(|e| e.from > MAX_NODE_ID || e.to > MAX_NODE_ID)
-        {
-            return Err(Error::OutOfRange {
-                what: "node id",
-                min: 0,
-                max: MAX_NODE_ID,
-            });
+        if edges.iter().any(|e| e.from > MAX_NODE_ID || e.to > MAX_NODE_ID) {
+            return Err(Error::OutOfRange { what: "node id", min: 0, max: MAX_NODE_ID });
         }
-        let mut new_ids: Vec<NodeId> = edges
-            .iter()
-            .flat_map(|e| [e.from, e.to])
-            .filter(|&id| self.node(id).is_none())
-            .collect();
+        let mut new_ids: Vec<NodeId> =
+            edges.iter().flat_map(|e| [e.from, e.to]).filter(|&id| self.node(id).is_none()).collect();
         new_ids.sort_unstable();
         new_ids.dedup();
         if self.node_count() + new_ids.len() > max_nodes.min(Node::MAX as usize) {
@@ -241,21 +219,14 @@ impl Map {
         let mut changed = 0;
         for edge in found {
             let before = flags[edge];
-            flags[edge] = if closed {
-                before | CLOSED
-            } else {
-                before & !CLOSED
-            };
+            flags[edge] = if closed { before | CLOSED } else { before & !CLOSED };
             changed += usize::from(before != flags[edge]);
         }
         self.version += 1;
         Ok(changed)
     }
 
-    fn find_edges(
-        &self,
-        pairs: impl Iterator<Item = (NodeId, NodeId)>,
-    ) -> Result<Vec<usize>, Error> {
+    fn find_edges(&self, pairs: impl Iterator<Item = (NodeId, NodeId)>) -> Result<Vec<usize>, Error> {
         pairs
             .map(|(from, to)| {
                 let edge = match (self.node(from), self.node(to)) {
@@ -337,14 +308,7 @@ impl Map {
 
     /// Borrowed view of the raw arrays, for encoding without a copy.
     pub fn parts_ref(&self) -> (&[NodeId], &[Edge], &[Node], &[Weight], &[u8], u64) {
-        (
-            &self.ids,
-            &self.first,
-            &self.head,
-            &self.weight,
-            &self.flags,
-            self.version,
-        )
+        (&self.ids, &self.first, &self.head, &self.weight, &self.flags, self.version)
     }
 
     /// Rebuilds a map from raw arrays, checking every invariant the rest of the code relies
@@ -382,10 +346,7 @@ impl Map {
         }
         let mut order: Vec<Node> = (0..n as Node).collect();
         order.sort_unstable_by_key(|&k| p.ids[k as usize]);
-        if order
-            .windows(2)
-            .any(|w| p.ids[w[0] as usize] == p.ids[w[1] as usize])
-        {
+        if order.windows(2).any(|w| p.ids[w[0] as usize] == p.ids[w[1] as usize]) {
             return bad("duplicate node id");
         }
         let first = if n == 0 { Vec::new() } else { p.first };
@@ -412,9 +373,7 @@ mod tests {
     #[test]
     fn huge_ids_are_renumbered_densely() {
         let mut map = Map::new();
-        let added = map
-            .add_edges(&[e(MAX_NODE_ID, 7, 3), e(7, 1 << 40, 4)], 0, usize::MAX)
-            .unwrap();
+        let added = map.add_edges(&[e(MAX_NODE_ID, 7, 3), e(7, 1 << 40, 4)], 0, usize::MAX).unwrap();
         assert_eq!(added, 2);
         assert_eq!(map.node_count(), 3);
         let u = map.node(MAX_NODE_ID).unwrap();
@@ -425,18 +384,10 @@ mod tests {
     #[test]
     fn existing_edge_takes_the_new_weight_and_last_mention_wins() {
         let mut map = Map::new();
-        assert_eq!(
-            map.add_edges(&[e(1, 2, 5), e(1, 2, 9)], 0, usize::MAX)
-                .unwrap(),
-            1
-        );
+        assert_eq!(map.add_edges(&[e(1, 2, 5), e(1, 2, 9)], 0, usize::MAX).unwrap(), 1);
         let (u, v) = (map.node(1).unwrap(), map.node(2).unwrap());
         assert_eq!(map.weight(map.edge(u, v).unwrap()), 9);
-        assert_eq!(
-            map.add_edges(&[e(1, 2, 4), e(2, 1, 1)], 0, usize::MAX)
-                .unwrap(),
-            1
-        );
+        assert_eq!(map.add_edges(&[e(1, 2, 4), e(2, 1, 1)], 0, usize::MAX).unwrap(), 1);
         assert_eq!(map.weight(map.edge(u, v).unwrap()), 4);
         assert_eq!(map.edge_count(), 2);
         assert_eq!(map.version(), 2);
@@ -448,10 +399,7 @@ mod tests {
         map.add_edges(&[e(1, 2, 5)], 0, usize::MAX).unwrap();
         let err = map.add_edges(&[e(3, 4, 1), e(5, MAX_NODE_ID + 1, 1)], 0, usize::MAX);
         assert!(err.is_err());
-        assert_eq!(
-            (map.node_count(), map.edge_count(), map.version()),
-            (2, 1, 1)
-        );
+        assert_eq!((map.node_count(), map.edge_count(), map.version()), (2, 1, 1));
         assert!(map.set_weights(&[e(1, 2, 7), e(2, 1, 7)]).is_err());
         assert_eq!(map.weight(0), 5);
     }
@@ -459,10 +407,7 @@ mod tests {
     #[test]
     fn node_limit_is_enforced_before_any_change() {
         let mut map = Map::new();
-        assert_eq!(
-            map.add_edges(&[e(1, 2, 1), e(3, 4, 1)], 0, 3),
-            Err(Error::TooManyNodes { limit: 3 })
-        );
+        assert_eq!(map.add_edges(&[e(1, 2, 1), e(3, 4, 1)], 0, 3), Err(Error::TooManyNodes { limit: 3 }));
         assert_eq!(map.node_count(), 0);
     }
 
@@ -480,8 +425,7 @@ mod tests {
     #[test]
     fn parts_round_trip_and_corrupt_parts_are_rejected() {
         let mut map = Map::new();
-        map.add_edges(&[e(10, 20, 5), e(20, 30, 6), e(30, 10, 7)], 2, usize::MAX)
-            .unwrap();
+        map.add_edges(&[e(10, 20, 5), e(20, 30, 6), e(30, 10, 7)], 2, usize::MAX).unwrap();
         let back = Map::from_parts(map.to_parts()).unwrap();
         assert_eq!(back.node(30), map.node(30));
         assert_eq!(back.class(0), 2);

@@ -19,11 +19,7 @@ pub struct Query {
 
 impl Default for Query {
     fn default() -> Query {
-        Query {
-            mask: ALL_CLASSES,
-            avoid: Vec::new(),
-            max_cost: Cost::MAX,
-        }
+        Query { mask: ALL_CLASSES, avoid: Vec::new(), max_cost: Cost::MAX }
     }
 }
 
@@ -103,13 +99,7 @@ impl Search {
 
     /// Runs Dijkstra from `from` until `stop` accepts a settled node (its node is returned) or
     /// everything within the limits is settled (`None`).
-    fn run(
-        &mut self,
-        map: &Map,
-        from: Node,
-        query: &Query,
-        mut stop: impl FnMut(Node) -> bool,
-    ) -> Option<Node> {
+    fn run(&mut self, map: &Map, from: Node, query: &Query, mut stop: impl FnMut(Node) -> bool) -> Option<Node> {
         let n = map.node_count();
         self.reset(n, query);
         let generation = self.generation;
@@ -221,26 +211,17 @@ pub(crate) mod tests {
                 if map.node_count() == 0 {
                     break;
                 }
-                let (s, t) = (
-                    rng.below(map.node_count() as u64) as Node,
-                    rng.below(map.node_count() as u64) as Node,
-                );
+                let (s, t) = (rng.below(map.node_count() as u64) as Node, rng.below(map.node_count() as u64) as Node);
                 let (from, to) = (map.id(s), map.id(t));
                 let got = search.path(&map, s, t, &Query::default());
-                assert_eq!(
-                    got.as_ref().map(|r| r.cost),
-                    oracle(&edges, from, to),
-                    "seed {seed} {from}->{to}"
-                );
+                assert_eq!(got.as_ref().map(|r| r.cost), oracle(&edges, from, to), "seed {seed} {from}->{to}");
                 if let Some(route) = got {
                     assert_eq!(route.path.first(), Some(&s));
                     assert_eq!(route.path.last(), Some(&t));
                     let sum: u64 = route
                         .path
                         .windows(2)
-                        .map(|w| {
-                            map.weight(map.edge(w[0], w[1]).expect("path uses a real edge")) as u64
-                        })
+                        .map(|w| map.weight(map.edge(w[0], w[1]).expect("path uses a real edge")) as u64)
                         .sum();
                     assert_eq!(sum, route.cost, "seed {seed}");
                 }
@@ -251,56 +232,22 @@ pub(crate) mod tests {
     #[test]
     fn source_is_its_own_target_at_cost_zero() {
         let mut map = Map::new();
-        map.add_edges(
-            &[EdgeSpec {
-                from: 4,
-                to: 5,
-                weight: 3,
-            }],
-            0,
-            usize::MAX,
-        )
-        .unwrap();
+        map.add_edges(&[EdgeSpec { from: 4, to: 5, weight: 3 }], 0, usize::MAX).unwrap();
         let route = Search::new().path(&map, 1, 1, &Query::default()).unwrap();
-        assert_eq!(
-            route,
-            Route {
-                cost: 0,
-                path: vec![1]
-            }
-        );
+        assert_eq!(route, Route { cost: 0, path: vec![1] });
     }
 
     #[test]
     fn scratch_is_reused_across_maps_of_different_sizes() {
         let mut search = Search::new();
         let mut big = Map::new();
-        let chain: Vec<EdgeSpec> = (0..100)
-            .map(|k| EdgeSpec {
-                from: k,
-                to: k + 1,
-                weight: 1,
-            })
-            .collect();
+        let chain: Vec<EdgeSpec> = (0..100).map(|k| EdgeSpec { from: k, to: k + 1, weight: 1 }).collect();
         big.add_edges(&chain, 0, usize::MAX).unwrap();
         let mut small = Map::new();
         small.add_edges(&chain[..2], 0, usize::MAX).unwrap();
-        assert_eq!(
-            search.path(&big, 0, 100, &Query::default()).unwrap().cost,
-            100
-        );
-        assert_eq!(
-            search.path(&small, 0, 2, &Query::default()).unwrap().cost,
-            2
-        );
+        assert_eq!(search.path(&big, 0, 100, &Query::default()).unwrap().cost, 100);
+        assert_eq!(search.path(&small, 0, 2, &Query::default()).unwrap().cost, 2);
         assert!(search.path(&small, 2, 0, &Query::default()).is_none());
-        assert_eq!(
-            search
-                .path(&big, 0, 100, &Query::default())
-                .unwrap()
-                .path
-                .len(),
-            101
-        );
+        assert_eq!(search.path(&big, 0, 100, &Query::default()).unwrap().path.len(), 101);
     }
 }
