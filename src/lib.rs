@@ -9,6 +9,7 @@ mod board_commands;
 mod config;
 mod guard;
 mod map_commands;
+mod query_commands;
 mod reply;
 mod types;
 
@@ -31,7 +32,13 @@ redis_module! {
     init: init,
     commands: [
         ["hunt.addedges", guarded!(map_commands::add_edges), "write deny-oom", 1, 1, 1, ""],
-        ["hunt.path", guarded!(map_commands::path), "readonly", 1, 1, 1, ""],
+        ["hunt.setweights", guarded!(map_commands::set_weights), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.close", guarded!(map_commands::close), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.open", guarded!(map_commands::open), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.path", guarded!(query_commands::path), "readonly", 1, 1, 1, ""],
+        ["hunt.pathtoclue", guarded!(query_commands::path_to_clue), "readonly", 1, 2, 1, ""],
+        ["hunt.reach", guarded!(query_commands::reach), "readonly", 1, 1, 1, ""],
+        ["hunt.matrix", guarded!(query_commands::matrix), "readonly", 1, 1, 1, ""],
         ["hunt.mapinfo", guarded!(map_commands::map_info), "readonly fast", 1, 1, 1, ""],
         ["hunt.publish", guarded!(board_commands::publish), "write deny-oom fast", 1, 1, 1, ""],
         ["hunt.unpublish", guarded!(board_commands::unpublish), "write fast", 1, 1, 1, ""],

@@ -1,8 +1,6 @@
 //! The map commands: open the key, let the core parse and work, reply, replicate, notify.
 
-use std::cell::RefCell;
-
-use hunt_core::{Error, Map, Route, Search, command};
+use hunt_core::{Error, Map, command};
 use redis_module::key::RedisKey;
 use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -10,11 +8,6 @@ use crate::config;
 use crate::guard::{reply_error, rest};
 use crate::reply::Fields;
 use crate::types::{self, MAP_TYPE};
-
-thread_local! {
-    /// The main thread's search scratch, reused by every query on every map.
-    static SEARCH: RefCell<Search> = RefCell::new(Search::new());
-}
 
 pub fn existing_map(key: &RedisKey) -> Result<&Map, RedisError> {
     types::read::<Map>(key, &MAP_TYPE)?.ok_or_else(|| reply_error(Error::NoSuchMap))
@@ -41,25 +34,38 @@ pub fn add_edges(ctx: &Context, args: &[RedisString]) -> RedisResult {
     Ok(RedisValue::Integer(added as i64))
 }
 
-/// `HUNT.PATH map from to [MASK m] [AVOID count node ...] [MAXCOST c]`
-pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    let request = command::path(&rest(args, 1)?).map_err(reply_error)?;
-    let key = ctx.open_key(&args[1]);
-    let map = existing_map(&key)?;
-    let from = map.existing_node(request.from).map_err(reply_error)?;
-    let to = map.existing_node(request.to).map_err(reply_error)?;
-    let query = request.options.query(map);
-    let route = SEARCH.with_borrow_mut(|search| search.path(map, from, to, &query));
-    Ok(route.map_or(RedisValue::Null, |route| route_reply(map, &route)))
+/// Applies a change to an existing map, then replicates it (the command is deterministic
+/// given the map, which replicas hold identically) and fires `event`.
+fn change_map(
+    ctx: &Context,
+    args: &[RedisString],
+    event: &str,
+    change: impl FnOnce(&mut Map) -> Result<usize, Error>,
+) -> RedisResult {
+    let key = ctx.open_key_writable(&args[1]);
+    let map = types::write::<Map>(&key, &MAP_TYPE)?.ok_or_else(|| reply_error(Error::NoSuchMap))?;
+    let changed = change(map).map_err(reply_error)?;
+    ctx.replicate_verbatim();
+    ctx.notify_keyspace_event(NotifyEvent::MODULE, event, &args[1]);
+    Ok(RedisValue::Integer(changed as i64))
 }
 
-pub fn route_reply(map: &Map, route: &Route) -> RedisValue {
-    let path = route.path.iter().map(|&n| RedisValue::Integer(map.id(n) as i64)).collect();
-    Fields::new()
-        .int("cost", route.cost as i64)
-        .field("path", RedisValue::Array(path))
-        .int("version", map.version() as i64)
-        .into()
+/// `HUNT.SETWEIGHTS map from to weight [from to weight ...]`: how many weights changed.
+pub fn set_weights(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let edges = command::set_weights(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    change_map(ctx, args, "hunt.setweights", |map| map.set_weights(&edges))
+}
+
+/// `HUNT.CLOSE map from to [from to ...]`: how many edges were open and are now closed.
+pub fn close(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let pairs = command::edge_pairs(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    change_map(ctx, args, "hunt.close", |map| map.set_closed(&pairs, true))
+}
+
+/// `HUNT.OPEN map from to [from to ...]`: how many edges were closed and are now open.
+pub fn open(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let pairs = command::edge_pairs(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    change_map(ctx, args, "hunt.open", |map| map.set_closed(&pairs, false))
 }
 
 /// `HUNT.MAPINFO map`

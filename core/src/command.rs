@@ -217,6 +217,88 @@ pub fn replay(raw: &[&[u8]]) -> Result<crate::board::Change, Error> {
     Ok(crate::board::Change { id, version, clue })
 }
 
+/// `HUNT.SETWEIGHTS map from to weight [from to weight ...]`
+pub fn set_weights(raw: &[&[u8]], max_batch: usize) -> Result<Vec<EdgeSpec>, Error> {
+    edge_list(&mut Args::new(raw), max_batch)
+}
+
+/// `HUNT.CLOSE map from to [from to ...]` and `HUNT.OPEN ...`
+pub fn edge_pairs(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, NodeId)>, Error> {
+    let mut args = Args::new(raw);
+    if args.is_empty() || args.remaining() % 2 != 0 {
+        return Err(Error::WrongArity);
+    }
+    if args.remaining() / 2 > max_batch {
+        return Err(Error::TooManyItems { limit: max_batch });
+    }
+    let mut pairs = Vec::with_capacity(args.remaining() / 2);
+    while !args.is_empty() {
+        pairs.push((args.node_id()?, args.node_id()?));
+    }
+    Ok(pairs)
+}
+
+/// `HUNT.PATHTOCLUE map board from clue [options]`
+#[derive(Debug, PartialEq)]
+pub struct PathToClue<'a> {
+    pub from: NodeId,
+    pub clue: &'a [u8],
+    pub options: Options,
+}
+
+pub fn path_to_clue<'a>(raw: &'a [&'a [u8]]) -> Result<PathToClue<'a>, Error> {
+    let mut args = Args::new(raw);
+    let from = args.node_id()?;
+    let clue = args.next()?;
+    Ok(PathToClue { from, clue, options: Options::parse(&mut args)? })
+}
+
+/// `HUNT.REACH map from maxcost [LIMIT n] [options]`
+#[derive(Debug, PartialEq)]
+pub struct Reach {
+    pub from: NodeId,
+    pub limit: usize,
+    pub options: Options,
+}
+
+pub fn reach(raw: &[&[u8]]) -> Result<Reach, Error> {
+    let mut args = Args::new(raw);
+    let from = args.node_id()?;
+    let max_cost = args.cost("maxcost")?;
+    let limit = if args.keyword("LIMIT") { args.int("limit", 0, u32::MAX as u64)? as usize } else { usize::MAX };
+    let mut options = Options::parse(&mut args)?;
+    options.max_cost = options.max_cost.min(max_cost);
+    Ok(Reach { from, limit, options })
+}
+
+/// `HUNT.MATRIX map FROM count node ... TO count node ... [options]`
+#[derive(Debug, PartialEq)]
+pub struct Matrix {
+    pub sources: Vec<NodeId>,
+    pub targets: Vec<NodeId>,
+    pub options: Options,
+}
+
+pub fn matrix(raw: &[&[u8]], max_batch: usize) -> Result<Matrix, Error> {
+    let mut args = Args::new(raw);
+    let list = |args: &mut Args, keyword: &str| -> Result<Vec<NodeId>, Error> {
+        if !args.keyword(keyword) {
+            return Err(Error::Syntax);
+        }
+        let count = args.count("count", 1)?;
+        if count > max_batch {
+            return Err(Error::TooManyItems { limit: max_batch });
+        }
+        (0..count).map(|_| args.node_id()).collect()
+    };
+    let sources = list(&mut args, "FROM")?;
+    let targets = list(&mut args, "TO")?;
+    if sources.len().saturating_mul(targets.len()) > max_batch.saturating_mul(100) {
+        return Err(Error::TooManyItems { limit: max_batch.saturating_mul(100) });
+    }
+    Ok(Matrix { sources, targets, options: Options::parse(&mut args)? })
+}
+
 /// Commands whose only arguments are the key: checks that nothing else was given.
 pub fn no_arguments(raw: &[&[u8]]) -> Result<(), Error> {
     if raw.is_empty() { Ok(()) } else { Err(Error::WrongArity) }
@@ -268,6 +350,18 @@ mod tests {
         assert_eq!((change.version, change.clue.unwrap().node), (4, None));
         assert_eq!(replay(&argv("UNPUBLISH c1 5")).unwrap().clue, None);
         assert!(replay(&argv("UNPUBLISH c1 0")).is_err());
+    }
+
+    #[test]
+    fn reach_and_matrix_read_their_lists() {
+        let parsed = reach(&argv("5 100 LIMIT 3 MAXCOST 50")).unwrap();
+        assert_eq!((parsed.from, parsed.limit, parsed.options.max_cost), (5, 3, 50));
+        let parsed = matrix(&argv("FROM 2 1 2 TO 1 3 MASK 1"), 10).unwrap();
+        assert_eq!((parsed.sources, parsed.targets, parsed.options.mask), (vec![1, 2], vec![3], 1));
+        assert_eq!(matrix(&argv("FROM 9 1 TO 1 3"), 10), Err(Error::Syntax));
+        assert_eq!(matrix(&argv("TO 1 3"), 10), Err(Error::Syntax));
+        assert_eq!(matrix(&argv("FROM 2 1 2 TO 1 3"), 1), Err(Error::TooManyItems { limit: 1 }));
+        assert_eq!(edge_pairs(&argv("1 2 3"), 10), Err(Error::WrongArity));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum Error {
     },
     NoSuchMap,
     NoSuchBoard,
+    NoSuchClue(Vec<u8>),
+    ClueWithoutNode(Vec<u8>),
     NoSuchNode(u64),
     NoSuchEdge(u64, u64),
     TooManyNodes {
@@ -53,6 +55,8 @@ impl fmt::Display for Error {
             Error::TooLong { what, limit } => write!(f, "ERR {what} is longer than {limit} bytes"),
             Error::NoSuchMap => write!(f, "ERR no such map"),
             Error::NoSuchBoard => write!(f, "ERR no such board"),
+            Error::NoSuchClue(id) => write!(f, "ERR no such clue {}", String::from_utf8_lossy(id)),
+            Error::ClueWithoutNode(id) => write!(f, "ERR clue {} has no node", String::from_utf8_lossy(id)),
             Error::NoSuchNode(id) => write!(f, "ERR no such node {id}"),
             Error::NoSuchEdge(from, to) => write!(f, "ERR no such edge {from} {to}"),
             Error::TooManyNodes { limit } => write!(f, "ERR map would exceed {limit} nodes"),

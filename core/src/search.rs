@@ -41,6 +41,9 @@ pub struct Search {
     generation: u32,
     heap: BinaryHeap<Reverse<(Cost, Node)>>,
     settled: usize,
+    /// `target_marks[v] == row`: `v` is a target of the current matrix row, not settled yet.
+    target_marks: Vec<u64>,
+    row: u64,
 }
 
 impl Search {
@@ -85,7 +88,7 @@ impl Search {
     /// Dijkstra from `from`, stopping once `to` is settled. `None` when `to` cannot be reached
     /// within the query's limits.
     pub fn path(&mut self, map: &Map, from: Node, to: Node, query: &Query) -> Option<Route> {
-        self.run(map, from, query, |v| v == to)?;
+        self.run(map, from, query, |v, _| v == to)?;
         let cost = self.cost_of(to)?;
         let mut path = vec![to];
         let mut v = to;
@@ -97,9 +100,51 @@ impl Search {
         Some(Route { cost, path })
     }
 
+    /// Every node reachable from `from` within the query's limits, with its cost, nearest
+    /// first; at most `limit` of them (the source included, at cost 0).
+    pub fn reach(&mut self, map: &Map, from: Node, limit: usize, query: &Query, out: &mut Vec<(Node, Cost)>) {
+        out.clear();
+        if limit == 0 {
+            return;
+        }
+        self.run(map, from, query, |v, cost| {
+            out.push((v, cost));
+            out.len() >= limit
+        });
+    }
+
+    /// The cost from `from` to each of `targets` (`None` where unreachable), in the order
+    /// given. The search stops as soon as every target is settled.
+    pub fn costs(&mut self, map: &Map, from: Node, targets: &[Node], query: &Query, out: &mut Vec<Option<Cost>>) {
+        self.target_marks.resize(map.node_count(), 0);
+        self.row += 1;
+        let row = self.row;
+        let mut pending = 0;
+        for &t in targets {
+            if self.target_marks[t as usize] != row {
+                self.target_marks[t as usize] = row;
+                pending += 1;
+            }
+        }
+        if pending > 0 {
+            // The closure needs the marks while `run` needs the rest of `self`.
+            let mut marks = std::mem::take(&mut self.target_marks);
+            self.run(map, from, query, |v, _| {
+                if marks[v as usize] == row {
+                    marks[v as usize] = 0; // counted once
+                    pending -= 1;
+                }
+                pending == 0
+            });
+            self.target_marks = marks;
+        }
+        out.clear();
+        out.extend(targets.iter().map(|&t| self.cost_of(t)));
+    }
+
     /// Runs Dijkstra from `from` until `stop` accepts a settled node (its node is returned) or
     /// everything within the limits is settled (`None`).
-    fn run(&mut self, map: &Map, from: Node, query: &Query, mut stop: impl FnMut(Node) -> bool) -> Option<Node> {
+    fn run(&mut self, map: &Map, from: Node, query: &Query, mut stop: impl FnMut(Node, Cost) -> bool) -> Option<Node> {
         let n = map.node_count();
         self.reset(n, query);
         let generation = self.generation;
@@ -113,7 +158,7 @@ impl Search {
                 continue; // a stale entry: u was settled with a smaller cost already
             }
             self.settled += 1;
-            if stop(u) {
+            if stop(u, d) {
                 return Some(u);
             }
             for e in first[u as usize] as usize..first[u as usize + 1] as usize {
