@@ -7,6 +7,7 @@ pub mod board;
 pub mod codec;
 pub mod command;
 pub mod error;
+mod id_index;
 pub mod map;
 pub mod message;
 pub mod search;

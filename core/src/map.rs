@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::id_index::IdIndex;
 
 /// A node id as users see it.
 pub type NodeId = u64;
@@ -40,8 +41,8 @@ pub struct EdgeSpec {
 pub struct Map {
     /// Dense index -> user id.
     ids: Arc<Vec<NodeId>>,
-    /// Dense indices sorted by user id, for lookups by binary search.
-    order: Arc<Vec<Node>>,
+    /// User id -> dense index.
+    index: Arc<IdIndex>,
     /// CSR offsets, `node_count() + 1` entries (empty for an empty map).
     first: Arc<Vec<Edge>>,
     head: Arc<Vec<Node>>,
@@ -80,8 +81,7 @@ impl Map {
 
     /// The dense index of a user id.
     pub fn node(&self, id: NodeId) -> Option<Node> {
-        let ids = &self.ids;
-        self.order.binary_search_by(|&n| ids[n as usize].cmp(&id)).ok().map(|k| self.order[k])
+        self.index.find(&self.ids, id)
     }
 
     /// Like [`Map::node`], with the error a command replies.
@@ -138,7 +138,7 @@ impl Map {
     pub fn memory(&self) -> usize {
         std::mem::size_of::<Map>()
             + self.ids.capacity() * 8
-            + self.order.capacity() * 4
+            + self.index.memory()
             + self.first.capacity() * 4
             + self.head.capacity() * 4
             + self.weight.capacity() * 4
@@ -244,24 +244,12 @@ impl Map {
         }
         let start = self.ids.len() as Node;
         let ids = Arc::make_mut(&mut self.ids);
+        let index = Arc::make_mut(&mut self.index);
+        index.reserve(ids, ids.len() + sorted_new.len());
         ids.extend_from_slice(sorted_new);
-        // Merge the new (already sorted) dense indices into the sorted order.
-        let old = std::mem::take(Arc::make_mut(&mut self.order));
-        let mut order = Vec::with_capacity(old.len() + sorted_new.len());
-        let mut fresh = (start..start + sorted_new.len() as Node).peekable();
-        for n in old {
-            while let Some(&f) = fresh.peek() {
-                if ids[f as usize] < ids[n as usize] {
-                    order.push(f);
-                    fresh.next();
-                } else {
-                    break;
-                }
-            }
-            order.push(n);
+        for node in start..ids.len() as Node {
+            index.insert(ids, node);
         }
-        order.extend(fresh);
-        self.order = Arc::new(order);
         let first = Arc::make_mut(&mut self.first);
         let end = first.last().copied().unwrap_or(0);
         first.resize(ids.len() + 1, end);
@@ -344,15 +332,13 @@ impl Map {
         if p.ids.iter().any(|&id| id > MAX_NODE_ID) {
             return bad("node id out of range");
         }
-        let mut order: Vec<Node> = (0..n as Node).collect();
-        order.sort_unstable_by_key(|&k| p.ids[k as usize]);
-        if order.windows(2).any(|w| p.ids[w[0] as usize] == p.ids[w[1] as usize]) {
+        let Some(index) = IdIndex::build(&p.ids) else {
             return bad("duplicate node id");
-        }
+        };
         let first = if n == 0 { Vec::new() } else { p.first };
         Ok(Map {
             ids: Arc::new(p.ids),
-            order: Arc::new(order),
+            index: Arc::new(index),
             first: Arc::new(first),
             head: Arc::new(p.head),
             weight: Arc::new(p.weight),
