@@ -35,6 +35,8 @@ redis_module! {
         ["hunt.setweights", guarded!(map_commands::set_weights), "write deny-oom", 1, 1, 1, ""],
         ["hunt.close", guarded!(map_commands::close), "write deny-oom", 1, 1, 1, ""],
         ["hunt.open", guarded!(map_commands::open), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.nodes", guarded!(map_commands::nodes), "write deny-oom", 1, 1, 1, ""],
+        ["hunt.landmarks", guarded!(map_commands::landmarks), "write deny-oom", 1, 1, 1, ""],
         ["hunt.path", guarded!(query_commands::path), "readonly", 1, 1, 1, ""],
         ["hunt.pathtoclue", guarded!(query_commands::path_to_clue), "readonly", 1, 2, 1, ""],
         ["hunt.reach", guarded!(query_commands::reach), "readonly", 1, 1, 1, ""],

@@ -1,6 +1,6 @@
 //! The map commands: open the key, let the core parse and work, reply, replicate, notify.
 
-use hunt_core::{Error, Map, command};
+use hunt_core::{Error, Map, Search, command};
 use redis_module::key::RedisKey;
 use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -68,17 +68,38 @@ pub fn open(ctx: &Context, args: &[RedisString]) -> RedisResult {
     change_map(ctx, args, "hunt.open", |map| map.set_closed(&pairs, false))
 }
 
+/// `HUNT.NODES map id lon lat [id lon lat ...]`: how many nodes got their first coordinates.
+pub fn nodes(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let nodes = command::nodes(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    change_map(ctx, args, "hunt.nodes", |map| map.set_coordinates(&nodes))
+}
+
+/// `HUNT.LANDMARKS map count`: picks `count` landmarks and computes their cost tables (0
+/// removes them). Replies the number of landmarks.
+pub fn landmarks(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let count = command::landmarks(&rest(args, 1)?).map_err(reply_error)?;
+    change_map(ctx, args, "hunt.landmarks", |map| {
+        map.compute_landmarks(count);
+        Ok(map.landmark_info().0)
+    })
+}
+
 /// `HUNT.MAPINFO map`
 pub fn map_info(ctx: &Context, args: &[RedisString]) -> RedisResult {
     command::no_arguments(&rest(args, 1)?[..]).map_err(reply_error)?;
     let key = ctx.open_key(&args[1]);
     let map = existing_map(&key)?;
     let closed = (0..map.edge_count()).filter(|&e| map.is_closed(e)).count();
+    let (landmarks, valid) = map.landmark_info();
     Ok(Fields::new()
         .int("nodes", map.node_count() as i64)
         .int("edges", map.edge_count() as i64)
         .int("closed", closed as i64)
         .int("version", map.version() as i64)
         .int("memory", map.memory() as i64)
+        .int("located", map.located() as i64)
+        .int("landmarks", landmarks as i64)
+        .int("landmarks_valid", i64::from(valid))
+        .field("algo", RedisValue::SimpleStringStatic(Search::choose(map).name()))
         .into())
 }

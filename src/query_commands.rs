@@ -29,7 +29,9 @@ pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let from = node_of(map, request.from)?;
     let to = node_of(map, request.to)?;
     let query = request.options.query(map);
-    let route = SEARCH.with_borrow_mut(|search| search.path(map, from, to, &query));
+    let route = SEARCH
+        .with_borrow_mut(|search| search.path_with(map, from, to, &query, request.options.algo))
+        .map_err(reply_error)?;
     Ok(route.map_or(RedisValue::Null, |route| route_fields(map, &route).into()))
 }
 
@@ -57,7 +59,8 @@ pub fn path_to_clue(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let from = node_of(map, request.from)?;
     let to = node_of(map, target)?;
     let query = request.options.query(map);
-    let Some(route) = SEARCH.with_borrow_mut(|search| search.path(map, from, to, &query)) else {
+    let route = SEARCH.with_borrow_mut(|search| search.path_with(map, from, to, &query, request.options.algo));
+    let Some(route) = route.map_err(reply_error)? else {
         return Ok(RedisValue::Null);
     };
     let clue_fields = Fields::new()

@@ -53,6 +53,20 @@ impl<'a> Args<'a> {
         self.int(what, 0, i64::MAX as u64)
     }
 
+    /// A decimal number of degrees in `-limit..=limit`.
+    pub fn degrees(&mut self, what: &'static str, limit: f64) -> Result<f64, Error> {
+        let raw = self.next()?;
+        let value: f64 = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|v: &f64| v.is_finite())
+            .ok_or(Error::NotNumber { what })?;
+        if value.abs() > limit {
+            return Err(Error::DegreesOutOfRange { what, limit: limit as u32 });
+        }
+        Ok(value)
+    }
+
     /// A count that announces that many following arguments: it cannot exceed what is left,
     /// so a forged count never makes anyone allocate for it.
     pub fn count(&mut self, what: &'static str, per_item: usize) -> Result<usize, Error> {

@@ -9,11 +9,12 @@ use crate::map::{Map, Parts};
 
 const MAGIC: &[u8; 8] = b"HUNTMAP\0";
 /// Bump when the layout changes; decoding keeps accepting every older format it knows.
-pub const MAP_FORMAT: u32 = 1;
+/// 1: nodes and edges. 2: also coordinates and landmark nodes.
+pub const MAP_FORMAT: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8 + 8;
 
 pub fn encode_map(map: &Map) -> Vec<u8> {
-    let (ids, first, head, weight, flags, version) = map.parts_ref();
+    let (ids, first, head, weight, flags, points, landmarks, version) = map.parts_ref();
     let (n, m) = (ids.len(), head.len());
     let mut out = Vec::with_capacity(HEADER + n * 12 + 4 + m * 9);
     out.extend_from_slice(MAGIC);
@@ -28,6 +29,10 @@ pub fn encode_map(map: &Map) -> Vec<u8> {
     head.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     weight.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     out.extend_from_slice(flags);
+    out.extend_from_slice(&(points.len() as u64).to_le_bytes());
+    points.iter().flatten().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out.extend_from_slice(&(landmarks.len() as u64).to_le_bytes());
+    landmarks.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     out
 }
 
@@ -37,15 +42,16 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
         return Err(corrupt("not a hunt map"));
     }
     let format = u32::from_le_bytes(r.array()?);
-    if format != MAP_FORMAT {
-        return Err(corrupt(&format!("unknown map format {format} (this hunt reads {MAP_FORMAT})")));
+    if format == 0 || format > MAP_FORMAT {
+        return Err(corrupt(&format!("unknown map format {format} (this hunt reads 1 to {MAP_FORMAT})")));
     }
     let version = u64::from_le_bytes(r.array()?);
     let n = u64::from_le_bytes(r.array()?);
     let m = u64::from_le_bytes(r.array()?);
     let offsets = if n > 0 { n + 1 } else { 0 };
     let expected = (n as u128) * 8 + (offsets as u128) * 4 + (m as u128) * 9;
-    if expected != (blob.len() - HEADER) as u128 {
+    let available = (blob.len() - HEADER) as u128;
+    if (format == 1 && expected != available) || expected > available {
         return Err(corrupt("array lengths do not match the payload size"));
     }
     let (n, m, offsets) = (n as usize, m as usize, offsets as usize);
@@ -54,7 +60,27 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
     let head = r.u32s(m)?;
     let weight = r.u32s(m)?;
     let flags = r.take(m)?.to_vec();
-    Map::from_parts(Parts { ids, first, head, weight, flags, version })
+    let (mut points, mut landmarks) = (Vec::new(), Vec::new());
+    if format >= 2 {
+        let count = u64::from_le_bytes(r.array()?);
+        if count != 0 && count != n as u64 {
+            return Err(corrupt("coordinates do not match the nodes"));
+        }
+        let floats = r.u32s(count as usize * 3)?;
+        points = floats
+            .chunks_exact(3)
+            .map(|c| [f32::from_bits(c[0]), f32::from_bits(c[1]), f32::from_bits(c[2])])
+            .collect();
+        let count = u64::from_le_bytes(r.array()?);
+        if count > n as u64 {
+            return Err(corrupt("more landmarks than nodes"));
+        }
+        landmarks = r.u32s(count as usize)?;
+    }
+    if r.pos != blob.len() {
+        return Err(corrupt("trailing bytes after the map"));
+    }
+    Map::from_parts(Parts { ids, first, head, weight, flags, points, landmarks, version })
 }
 
 const BOARD_MAGIC: &[u8; 8] = b"HUNTBRD\0";

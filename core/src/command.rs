@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::error::Error;
 use crate::map::{ALL_CLASSES, Cost, EdgeSpec, MAX_CLASS, Map, NodeId};
-use crate::search::Query;
+use crate::search::{Algo, Query};
 
 /// `HUNT.ADDEDGES map [CLASS c] from to weight [from to weight ...]`
 #[derive(Debug, PartialEq)]
@@ -40,11 +40,13 @@ pub struct Options {
     pub mask: u16,
     pub avoid: Vec<NodeId>,
     pub max_cost: Cost,
+    /// `ALGO name`: the path method (paths only; other queries ignore it).
+    pub algo: Algo,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { mask: ALL_CLASSES, avoid: Vec::new(), max_cost: Cost::MAX }
+        Options { mask: ALL_CLASSES, avoid: Vec::new(), max_cost: Cost::MAX, algo: Algo::Auto }
     }
 }
 
@@ -52,7 +54,7 @@ impl Options {
     /// Reads options until the arguments end. Each may be given once.
     pub fn parse(args: &mut Args) -> Result<Options, Error> {
         let mut options = Options::default();
-        let mut seen = [false; 3];
+        let mut seen = [false; 4];
         while !args.is_empty() {
             let which = if args.keyword("MASK") {
                 options.mask = args.int("mask", 0, u16::MAX as u64)? as u16;
@@ -64,6 +66,9 @@ impl Options {
             } else if args.keyword("MAXCOST") {
                 options.max_cost = args.cost("maxcost")?;
                 2
+            } else if args.keyword("ALGO") {
+                options.algo = Algo::parse(args.next()?).ok_or(Error::UnknownAlgo)?;
+                3
             } else {
                 return Err(Error::Syntax);
             };
@@ -238,6 +243,35 @@ pub fn edge_pairs(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, NodeId
     Ok(pairs)
 }
 
+/// `HUNT.NODES map id lon lat [id lon lat ...]`: coordinates in degrees.
+pub fn nodes(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, f64, f64)>, Error> {
+    let mut args = Args::new(raw);
+    if args.is_empty() || args.remaining() % 3 != 0 {
+        return Err(Error::WrongArity);
+    }
+    if args.remaining() / 3 > max_batch {
+        return Err(Error::TooManyItems { limit: max_batch });
+    }
+    let mut nodes = Vec::with_capacity(args.remaining() / 3);
+    while !args.is_empty() {
+        let id = args.node_id()?;
+        let lon = args.degrees("longitude", 180.0)?;
+        let lat = args.degrees("latitude", 90.0)?;
+        nodes.push((id, lon, lat));
+    }
+    Ok(nodes)
+}
+
+/// `HUNT.LANDMARKS map count`
+pub fn landmarks(raw: &[&[u8]]) -> Result<usize, Error> {
+    let mut args = Args::new(raw);
+    let count = args.int("count", 0, 64)? as usize;
+    if !args.is_empty() {
+        return Err(Error::WrongArity);
+    }
+    Ok(count)
+}
+
 /// `HUNT.PATHTOCLUE map board from clue [options]`
 #[derive(Debug, PartialEq)]
 pub struct PathToClue<'a> {
@@ -367,7 +401,12 @@ mod tests {
     #[test]
     fn path_reads_options_once_each() {
         let parsed = path(&argv("1 2 mask 5 AVOID 2 7 8 MAXCOST 100")).unwrap();
-        assert_eq!(parsed.options, Options { mask: 5, avoid: vec![7, 8], max_cost: 100 });
+        assert_eq!(parsed.options, Options { mask: 5, avoid: vec![7, 8], max_cost: 100, algo: Algo::Auto });
+        assert_eq!(path(&argv("1 2 ALGO bidir")).unwrap().options.algo, Algo::Bidir);
+        assert_eq!(path(&argv("1 2 ALGO fast")), Err(Error::UnknownAlgo));
+        assert_eq!(nodes(&argv("1 12.5 41.9"), 10), Ok(vec![(1, 12.5, 41.9)]));
+        assert!(matches!(nodes(&argv("1 181 41.9"), 10), Err(Error::DegreesOutOfRange { .. })));
+        assert!(matches!(nodes(&argv("1 nan 41.9"), 10), Err(Error::NotNumber { .. })));
         assert_eq!(path(&argv("1 2 MASK 1 MASK 2")), Err(Error::Syntax));
         assert_eq!(path(&argv("1 2 AVOID 3 7")), Err(Error::Syntax));
         assert_eq!(path(&argv("1 2 FOO")), Err(Error::Syntax));

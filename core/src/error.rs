@@ -11,6 +11,14 @@ pub enum Error {
     NotInteger {
         what: &'static str,
     },
+    NotNumber {
+        what: &'static str,
+    },
+    DegreesOutOfRange {
+        what: &'static str,
+        limit: u32,
+    },
+    UnknownAlgo,
     OutOfRange {
         what: &'static str,
         min: u64,
@@ -30,6 +38,8 @@ pub enum Error {
         limit: usize,
     },
     TooManyEdges,
+    NoCoordinates,
+    NoLandmarks,
     TooManyItems {
         limit: usize,
     },
@@ -49,6 +59,11 @@ impl fmt::Display for Error {
             Error::WrongArity => write!(f, "ERR wrong number of arguments"),
             Error::Syntax => write!(f, "ERR syntax error"),
             Error::NotInteger { what } => write!(f, "ERR {what} is not an integer or out of range"),
+            Error::NotNumber { what } => write!(f, "ERR {what} is not a number"),
+            Error::DegreesOutOfRange { what, limit } => {
+                write!(f, "ERR {what} must be between -{limit} and {limit} degrees")
+            }
+            Error::UnknownAlgo => write!(f, "ERR ALGO must be AUTO, DIJKSTRA, BIDIR, ASTAR or ALT"),
             Error::OutOfRange { what, min, max } => {
                 write!(f, "ERR {what} must be between {min} and {max}")
             }
@@ -60,6 +75,11 @@ impl fmt::Display for Error {
             Error::NoSuchNode(id) => write!(f, "ERR no such node {id}"),
             Error::NoSuchEdge(from, to) => write!(f, "ERR no such edge {from} {to}"),
             Error::TooManyNodes { limit } => write!(f, "ERR map would exceed {limit} nodes"),
+            Error::NoCoordinates => write!(f, "ERR ASTAR needs coordinates for every node (HUNT.NODES)"),
+            Error::NoLandmarks => write!(
+                f,
+                "ERR ALT needs landmarks computed since the last weight decrease or new edge (HUNT.LANDMARKS)"
+            ),
             Error::TooManyEdges => write!(f, "ERR map would exceed 4294967295 edges"),
             Error::TooManyItems { limit } => {
                 write!(f, "ERR too many items in one call (the limit is {limit})")

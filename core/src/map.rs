@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::geo;
 use crate::id_index::IdIndex;
+use crate::landmarks::Landmarks;
 
 /// A node id as users see it.
 pub type NodeId = u64;
@@ -37,7 +39,7 @@ pub struct EdgeSpec {
     pub weight: Weight,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Map {
     /// Dense index -> user id.
     ids: Arc<Vec<NodeId>>,
@@ -48,6 +50,19 @@ pub struct Map {
     head: Arc<Vec<Node>>,
     weight: Arc<Vec<Weight>>,
     flags: Arc<Vec<u8>>,
+    /// In-edges (reverse CSR) for backward search, rebuilt with the forward arrays. Entry `k`
+    /// of node `v` is the edge `back_edge[k]` (a forward edge index) from `back_tail[k]`.
+    back_first: Arc<Vec<Edge>>,
+    back_tail: Arc<Vec<Node>>,
+    back_edge: Arc<Vec<Edge>>,
+    /// Coordinates as unit-sphere points (`geo::NONE` where unknown), empty until given.
+    points: Arc<Vec<[f32; 3]>>,
+    /// Nodes with coordinates; A* needs all of them.
+    located: usize,
+    /// The smallest weight per unit of chord over all edges (see `geo`), kept at or below the
+    /// true minimum as weights change.
+    geo_ratio: f64,
+    landmarks: Option<Arc<Landmarks>>,
     version: u64,
 }
 
@@ -58,7 +73,30 @@ pub struct Parts {
     pub head: Vec<Node>,
     pub weight: Vec<Weight>,
     pub flags: Vec<u8>,
+    pub points: Vec<[f32; 3]>,
+    pub landmarks: Vec<Node>,
     pub version: u64,
+}
+
+impl Default for Map {
+    fn default() -> Map {
+        Map {
+            ids: Arc::default(),
+            index: Arc::default(),
+            first: Arc::default(),
+            head: Arc::default(),
+            weight: Arc::default(),
+            flags: Arc::default(),
+            back_first: Arc::default(),
+            back_tail: Arc::default(),
+            back_edge: Arc::default(),
+            points: Arc::default(),
+            located: 0,
+            geo_ratio: f64::INFINITY,
+            landmarks: None,
+            version: 0,
+        }
+    }
 }
 
 impl Map {
@@ -129,6 +167,101 @@ impl Map {
         (&self.first, &self.head, &self.weight, &self.flags)
     }
 
+    pub(crate) fn weights_arc(&self) -> Arc<Vec<Weight>> {
+        Arc::clone(&self.weight)
+    }
+
+    /// Raw reverse CSR: in-edge offsets, tails and forward edge indices.
+    pub(crate) fn back_csr(&self) -> (&[Edge], &[Node], &[Edge]) {
+        (&self.back_first, &self.back_tail, &self.back_edge)
+    }
+
+    /// The A* bound towards `target`, when every node has coordinates.
+    pub(crate) fn geo_bound(&self, target: Node) -> Option<geo::Bound<'_>> {
+        // With no edge to bound it (an infinite ratio), the bound is zero.
+        self.has_coordinates().then(|| geo::Bound {
+            points: &self.points,
+            target: self.points[target as usize],
+            ratio: if self.geo_ratio.is_finite() { self.geo_ratio } else { 0.0 },
+        })
+    }
+
+    /// Whether every node has coordinates, so A* can run.
+    pub fn has_coordinates(&self) -> bool {
+        self.node_count() > 0 && self.located == self.node_count()
+    }
+
+    pub fn located(&self) -> usize {
+        self.located
+    }
+
+    /// The coordinates of a node, in degrees (longitude, latitude).
+    pub fn coordinates(&self, node: Node) -> Option<(f64, f64)> {
+        self.points.get(node as usize).filter(|p| geo::has(p)).map(|&p| geo::degrees(p))
+    }
+
+    /// Landmark data, if computed and still valid for the current weights.
+    pub(crate) fn landmarks(&self) -> Option<&Landmarks> {
+        self.landmarks.as_deref().filter(|l| !l.stale)
+    }
+
+    /// The landmark nodes (even when stale), for `HUNT.MAPINFO`.
+    pub fn landmark_info(&self) -> (usize, bool) {
+        self.landmarks.as_ref().map_or((0, false), |l| (l.nodes.len(), !l.stale))
+    }
+
+    /// Sets coordinates (degrees) of existing nodes. All or nothing; returns how many nodes
+    /// had none before.
+    pub fn set_coordinates(&mut self, nodes: &[(NodeId, f64, f64)]) -> Result<usize, Error> {
+        let found = nodes.iter().map(|&(id, _, _)| self.existing_node(id)).collect::<Result<Vec<_>, _>>()?;
+        let n = self.node_count();
+        let points = Arc::make_mut(&mut self.points);
+        points.resize(n, geo::NONE);
+        let mut added = 0;
+        for (&node, &(_, lon, lat)) in found.iter().zip(nodes) {
+            added += usize::from(!geo::has(&points[node as usize]));
+            points[node as usize] = geo::point(lon, lat);
+        }
+        self.located += added;
+        self.recompute_geo_ratio();
+        self.version += 1;
+        Ok(added)
+    }
+
+    fn recompute_geo_ratio(&mut self) {
+        let mut ratio = f64::INFINITY;
+        if self.located > 0 {
+            for u in 0..self.node_count() {
+                for e in self.edges(u as Node) {
+                    let v = self.head[e] as usize;
+                    ratio = ratio.min(geo::edge_ratio(self.weight[e], &self.points[u], &self.points[v]));
+                }
+            }
+        }
+        self.geo_ratio = ratio;
+    }
+
+    /// After `edge` took `weight`: keeps the A* scale and the landmarks valid.
+    fn weight_changed(&mut self, edge: usize, tail: Node, weight: Weight) {
+        if self.located > 0 {
+            let head = self.head[edge] as usize;
+            let r = geo::edge_ratio(weight, &self.points[tail as usize], &self.points[head]);
+            self.geo_ratio = self.geo_ratio.min(r);
+        }
+        if let Some(l) = &mut self.landmarks {
+            // Stale landmarks (after new edges) may hold a shorter, renumbered weight array.
+            if !l.stale && l.weights.get(edge).is_none_or(|&old| weight < old) {
+                Arc::make_mut(l).stale = true;
+            }
+        }
+    }
+
+    /// Picks `count` landmarks and computes their distances (see `landmarks`).
+    pub fn compute_landmarks(&mut self, count: usize) {
+        self.landmarks = (count > 0 && self.node_count() > 0).then(|| Arc::new(Landmarks::compute(self, count)));
+        self.version += 1;
+    }
+
     /// The edge `from -> to`, if there is one (the map holds at most one per pair).
     pub fn edge(&self, from: Node, to: Node) -> Option<usize> {
         self.edges(from).find(|&e| self.head[e] == to)
@@ -143,6 +276,9 @@ impl Map {
             + self.head.capacity() * 4
             + self.weight.capacity() * 4
             + self.flags.capacity()
+            + (self.back_first.capacity() + self.back_tail.capacity() + self.back_edge.capacity()) * 4
+            + self.points.capacity() * 12
+            + self.landmarks.as_ref().map_or(0, |l| l.memory())
     }
 
     /// Adds directed edges of class `class`. An edge that exists already takes the new weight
@@ -176,6 +312,7 @@ impl Map {
                     Arc::make_mut(&mut self.weight)[edge] = e.weight;
                     let f = &mut Arc::make_mut(&mut self.flags)[edge];
                     *f = (*f & !CLASS_BITS) | class;
+                    self.weight_changed(edge, u, e.weight);
                 }
                 None => fresh.push((u, v, e.weight, i)),
             }
@@ -192,6 +329,13 @@ impl Map {
         let added = unique.len();
         if added > 0 {
             self.insert_edges(&unique, class);
+            // New edges can make paths shorter than the landmarks know, and renumber edges.
+            if let Some(l) = &mut self.landmarks {
+                Arc::make_mut(l).stale = true;
+            }
+            if self.located > 0 {
+                self.recompute_geo_ratio();
+            }
         }
         self.version += 1;
         Ok(added)
@@ -200,11 +344,11 @@ impl Map {
     /// Sets the weight of existing edges. All or nothing; returns how many changed value.
     pub fn set_weights(&mut self, edges: &[EdgeSpec]) -> Result<usize, Error> {
         let found = self.find_edges(edges.iter().map(|e| (e.from, e.to)))?;
-        let weights = Arc::make_mut(&mut self.weight);
         let mut changed = 0;
-        for (&edge, spec) in found.iter().zip(edges) {
-            if weights[edge] != spec.weight {
-                weights[edge] = spec.weight;
+        for (&(edge, tail), spec) in found.iter().zip(edges) {
+            if self.weight[edge] != spec.weight {
+                Arc::make_mut(&mut self.weight)[edge] = spec.weight;
+                self.weight_changed(edge, tail, spec.weight);
                 changed += 1;
             }
         }
@@ -217,7 +361,7 @@ impl Map {
         let found = self.find_edges(pairs.iter().copied())?;
         let flags = Arc::make_mut(&mut self.flags);
         let mut changed = 0;
-        for edge in found {
+        for (edge, _) in found {
             let before = flags[edge];
             flags[edge] = if closed { before | CLOSED } else { before & !CLOSED };
             changed += usize::from(before != flags[edge]);
@@ -226,11 +370,12 @@ impl Map {
         Ok(changed)
     }
 
-    fn find_edges(&self, pairs: impl Iterator<Item = (NodeId, NodeId)>) -> Result<Vec<usize>, Error> {
+    /// The (edge, tail) of each pair, or the error for the first missing one.
+    fn find_edges(&self, pairs: impl Iterator<Item = (NodeId, NodeId)>) -> Result<Vec<(usize, Node)>, Error> {
         pairs
             .map(|(from, to)| {
                 let edge = match (self.node(from), self.node(to)) {
-                    (Some(u), Some(v)) => self.edge(u, v),
+                    (Some(u), Some(v)) => self.edge(u, v).map(|e| (e, u)),
                     _ => None,
                 };
                 edge.ok_or(Error::NoSuchEdge(from, to))
@@ -250,9 +395,16 @@ impl Map {
         for node in start..ids.len() as Node {
             index.insert(ids, node);
         }
+        let n = ids.len();
         let first = Arc::make_mut(&mut self.first);
         let end = first.last().copied().unwrap_or(0);
-        first.resize(ids.len() + 1, end);
+        first.resize(n + 1, end);
+        if !self.points.is_empty() {
+            Arc::make_mut(&mut self.points).resize(n, geo::NONE);
+        }
+        let back = Arc::make_mut(&mut self.back_first);
+        let end = back.last().copied().unwrap_or(0);
+        back.resize(n + 1, end);
     }
 
     /// Rebuilds the CSR arrays with `new` edges (sorted by source, none already present).
@@ -281,6 +433,33 @@ impl Map {
         self.head = Arc::new(head);
         self.weight = Arc::new(weight);
         self.flags = Arc::new(flags);
+        self.build_backward();
+    }
+
+    /// Builds the reverse CSR from the forward arrays (a counting sort by head).
+    fn build_backward(&mut self) {
+        let n = self.node_count();
+        let mut first = vec![0 as Edge; n + 1];
+        for &v in self.head.iter() {
+            first[v as usize + 1] += 1;
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut next = first.clone();
+        let mut tail = vec![0 as Node; self.head.len()];
+        let mut edge = vec![0 as Edge; self.head.len()];
+        for u in 0..n as Node {
+            for e in self.edges(u) {
+                let slot = &mut next[self.head[e] as usize];
+                tail[*slot as usize] = u;
+                edge[*slot as usize] = e as Edge;
+                *slot += 1;
+            }
+        }
+        self.back_first = Arc::new(first);
+        self.back_tail = Arc::new(tail);
+        self.back_edge = Arc::new(edge);
     }
 
     pub fn to_parts(&self) -> Parts {
@@ -290,13 +469,16 @@ impl Map {
             head: self.head.to_vec(),
             weight: self.weight.to_vec(),
             flags: self.flags.to_vec(),
+            points: self.points.to_vec(),
+            landmarks: self.landmarks.as_ref().map_or(Vec::new(), |l| l.nodes.clone()),
             version: self.version,
         }
     }
 
     /// Borrowed view of the raw arrays, for encoding without a copy.
-    pub fn parts_ref(&self) -> (&[NodeId], &[Edge], &[Node], &[Weight], &[u8], u64) {
-        (&self.ids, &self.first, &self.head, &self.weight, &self.flags, self.version)
+    pub fn parts_ref(&self) -> (&[NodeId], &[Edge], &[Node], &[Weight], &[u8], &[[f32; 3]], &[Node], u64) {
+        let landmarks = self.landmarks.as_ref().map_or(&[][..], |l| &l.nodes[..]);
+        (&self.ids, &self.first, &self.head, &self.weight, &self.flags, &self.points, landmarks, self.version)
     }
 
     /// Rebuilds a map from raw arrays, checking every invariant the rest of the code relies
@@ -335,16 +517,36 @@ impl Map {
         let Some(index) = IdIndex::build(&p.ids) else {
             return bad("duplicate node id");
         };
+        if !(p.points.is_empty() || p.points.len() == n) {
+            return bad("coordinates do not match the nodes");
+        }
+        if p.points.iter().any(|q| geo::has(q) && !q.iter().all(|c| c.is_finite() && c.abs() <= 1.0 + 1e-3)) {
+            return bad("coordinates off the sphere");
+        }
+        if p.landmarks.iter().any(|&l| l as usize >= n) {
+            return bad("landmark out of range");
+        }
         let first = if n == 0 { Vec::new() } else { p.first };
-        Ok(Map {
+        let located = p.points.iter().filter(|q| geo::has(q)).count();
+        let mut map = Map {
             ids: Arc::new(p.ids),
             index: Arc::new(index),
             first: Arc::new(first),
             head: Arc::new(p.head),
             weight: Arc::new(p.weight),
             flags: Arc::new(p.flags),
+            points: Arc::new(p.points),
+            located,
             version: p.version,
-        })
+            ..Map::default()
+        };
+        map.build_backward();
+        map.recompute_geo_ratio();
+        if !p.landmarks.is_empty() {
+            // Landmark distances are derived data: recomputed rather than trusted from a file.
+            map.landmarks = Some(Arc::new(Landmarks::compute_for(&map, p.landmarks)));
+        }
+        Ok(map)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use hunt_core::{Cost, EdgeSpec, Map, NodeId, Query, Search};
+use hunt_core::{Algo, Cost, EdgeSpec, Error, Map, NodeId, Query, Search};
 use proptest::prelude::*;
 
 /// The model: (from, to) -> (weight, class, closed).
@@ -13,13 +13,33 @@ type Model = HashMap<(NodeId, NodeId), (u32, u8, bool)>;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Add { edges: Vec<(NodeId, NodeId, u32)>, class: u8 },
+    Add {
+        edges: Vec<(NodeId, NodeId, u32)>,
+        class: u8,
+    },
     SetWeights(Vec<(usize, u32)>),
     Close(Vec<usize>),
     Open(Vec<usize>),
-    Path { from: NodeId, to: NodeId, mask: u16, avoid: Vec<NodeId>, max_cost: Cost },
-    Reach { from: NodeId, max_cost: Cost, mask: u16 },
-    Matrix { sources: Vec<NodeId>, targets: Vec<NodeId>, mask: u16 },
+    Path {
+        from: NodeId,
+        to: NodeId,
+        mask: u16,
+        avoid: Vec<NodeId>,
+        max_cost: Cost,
+    },
+    Reach {
+        from: NodeId,
+        max_cost: Cost,
+        mask: u16,
+    },
+    Matrix {
+        sources: Vec<NodeId>,
+        targets: Vec<NodeId>,
+        mask: u16,
+    },
+    /// Coordinates for every node (so A* can run), seeded.
+    Locate(u64),
+    Landmarks(usize),
 }
 
 const NODES: NodeId = 9;
@@ -49,6 +69,8 @@ fn op() -> impl Strategy<Value = Op> {
         }),
         (prop::collection::vec(node(), 1..4), prop::collection::vec(node(), 1..4), mask())
             .prop_map(|(sources, targets, mask)| Op::Matrix { sources, targets, mask }),
+        any::<u64>().prop_map(Op::Locate),
+        (1..4usize).prop_map(Op::Landmarks),
     ]
 }
 
@@ -126,20 +148,40 @@ fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let (Some(s), Some(t)) = (map.node(from), map.node(to)) else { continue };
                 let query = Query { mask, avoid: avoid.iter().filter_map(|&id| map.node(id)).collect(), max_cost };
                 let expected = oracle(&model, from, mask, &avoid, max_cost).get(&to).copied();
-                let got = search.path(&map, s, t, &query);
-                prop_assert_eq!(got.as_ref().map(|r| r.cost), expected, "path {} -> {}", from, to);
-                if let Some(route) = got {
-                    let mut sum = 0;
-                    for w in route.path.windows(2) {
-                        let (u, v) = (map.id(w[0]), map.id(w[1]));
-                        let &(weight, class, closed) = model.get(&(u, v)).expect("the path uses a real edge");
-                        prop_assert!(!closed && mask & (1 << class) != 0, "the path uses a closed or masked edge");
-                        prop_assert!(!avoid.contains(&v), "the path enters an avoided node");
-                        sum += weight as Cost;
+                for algo in [Algo::Auto, Algo::Dijkstra, Algo::Bidir, Algo::Astar, Algo::Alt] {
+                    let got = match search.path_with(&map, s, t, &query, algo) {
+                        Err(Error::NoCoordinates | Error::NoLandmarks) => continue,
+                        other => other.unwrap(),
+                    };
+                    prop_assert_eq!(got.as_ref().map(|r| r.cost), expected, "{:?} path {} -> {}", algo, from, to);
+                    if let Some(route) = got {
+                        let mut sum = 0;
+                        for w in route.path.windows(2) {
+                            let (u, v) = (map.id(w[0]), map.id(w[1]));
+                            let &(weight, class, closed) = model.get(&(u, v)).expect("the path uses a real edge");
+                            prop_assert!(!closed && mask & (1 << class) != 0, "the path uses a closed or masked edge");
+                            prop_assert!(!avoid.contains(&v), "the path enters an avoided node");
+                            sum += weight as Cost;
+                        }
+                        prop_assert_eq!(sum, route.cost);
                     }
-                    prop_assert_eq!(sum, route.cost);
                 }
             }
+            Op::Locate(seed) => {
+                let mut x = seed | 1;
+                let mut next = || {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 10_000) as f64 / 1e5
+                };
+                let coords: Vec<_> =
+                    (0..map.node_count() as u32).map(|v| (map.id(v), 2.3 + next(), 48.8 + next())).collect();
+                if !coords.is_empty() {
+                    map.set_coordinates(&coords).unwrap();
+                }
+            }
+            Op::Landmarks(k) => map.compute_landmarks(k),
             Op::Reach { from, max_cost, mask } => {
                 let Some(s) = map.node(from) else { continue };
                 let query = Query { mask, avoid: vec![], max_cost };

@@ -82,6 +82,51 @@ pub fn read_edges(path: &Path) -> io::Result<Vec<EdgeSpec>> {
     Ok(edges)
 }
 
+/// Reads a DIMACS coordinate file (`.co`, plain or gzip): `v id x y` lines with longitude and
+/// latitude in millionths of a degree. Returns (id, longitude, latitude) in degrees.
+pub fn read_coordinates(path: &Path) -> io::Result<Vec<(u64, f64, f64)>> {
+    let mut nodes = Vec::new();
+    let mut reader = open(path)?;
+    let mut line = String::new();
+    let mut number = 0;
+    while {
+        line.clear();
+        reader.read_line(&mut line)? > 0
+    } {
+        number += 1;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [] | ["c", ..] | ["p", ..] => continue,
+            ["v", id, x, y] => match (id.parse::<u64>(), x.parse::<i64>(), y.parse::<i64>()) {
+                (Ok(id), Ok(x), Ok(y)) => nodes.push((id, x as f64 / 1e6, y as f64 / 1e6)),
+                _ => return Err(invalid(path, number, "expected `v id x y` with integers")),
+            },
+            _ => return Err(invalid(path, number, "expected a `c`, `p` or `v` line")),
+        }
+    }
+    Ok(nodes)
+}
+
+/// Sends coordinates as pipelined `HUNT.NODES` calls of `batch` nodes each.
+pub fn send_coordinates(
+    con: &mut redis::Connection,
+    key: &str,
+    nodes: &[(u64, f64, f64)],
+    batch: usize,
+) -> redis::RedisResult<()> {
+    for window in nodes.chunks(batch.max(1) * 8) {
+        let mut pipe = redis::pipe();
+        for chunk in window.chunks(batch.max(1)) {
+            let cmd = pipe.cmd("HUNT.NODES").arg(key);
+            for &(id, lon, lat) in chunk {
+                cmd.arg(id).arg(lon).arg(lat);
+            }
+        }
+        let _: Vec<u64> = pipe.query(con)?;
+    }
+    Ok(())
+}
+
 /// Sends edges to `key` as `HUNT.ADDEDGES` calls of `batch` edges each, pipelined, and
 /// returns how many edges were new. `progress` is told how many edges have been sent so far.
 pub fn send(

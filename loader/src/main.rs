@@ -25,6 +25,12 @@ struct Cli {
     /// Delete the key first instead of adding to what it holds.
     #[arg(long)]
     replace: bool,
+    /// A DIMACS coordinate file (`.co`, `.co.gz`) to send with HUNT.NODES after the edges.
+    #[arg(long)]
+    coordinates: Option<PathBuf>,
+    /// Compute this many landmarks (HUNT.LANDMARKS) once loaded.
+    #[arg(long)]
+    landmarks: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +61,16 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     };
     let added = hunt_load::send(&mut con, &cli.key, &edges, cli.batch, |sent| bar.set_position(sent as u64))?;
     bar.finish_and_clear();
+    if let Some(path) = &cli.coordinates {
+        let nodes = hunt_load::read_coordinates(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        hunt_load::send_coordinates(&mut con, &cli.key, &nodes, cli.batch)?;
+        println!("coordinates: {} nodes from {}", nodes.len(), path.display());
+    }
+    if let Some(count) = cli.landmarks {
+        let started = Instant::now();
+        redis::cmd("HUNT.LANDMARKS").arg(&cli.key).arg(count).exec(&mut con)?;
+        println!("landmarks: {count} in {:.2}s", started.elapsed().as_secs_f64());
+    }
     let info: Vec<redis::Value> = redis::cmd("HUNT.MAPINFO").arg(&cli.key).query(&mut con)?;
     let field = |name: &str| -> i64 {
         info.chunks(2)
