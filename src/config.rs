@@ -7,6 +7,8 @@ use redis_module::{Context, ContextFlags};
 
 pub const DEFAULT_MAX_NODES: i64 = 100_000_000;
 pub const DEFAULT_MAX_BATCH: i64 = 1_000_000;
+pub const DEFAULT_INLINE_BUDGET: i64 = 5_000;
+pub const DEFAULT_MAX_SETTLED: i64 = 100_000_000;
 pub const DEFAULT_MAX_PAYLOAD: i64 = 64 * 1024;
 pub const DEFAULT_MAX_CLUE_ID: i64 = 512;
 
@@ -14,6 +16,30 @@ pub const DEFAULT_MAX_CLUE_ID: i64 = 512;
 pub static MAX_NODES: AtomicI64 = AtomicI64::new(DEFAULT_MAX_NODES);
 /// The most items (edges, pairs) one call may carry.
 pub static MAX_BATCH: AtomicI64 = AtomicI64::new(DEFAULT_MAX_BATCH);
+
+/// Worker threads for long searches; 0 runs every search inline.
+pub static WORKERS: AtomicI64 = AtomicI64::new(0);
+/// Nodes a search may settle inline before it moves to a worker.
+pub static INLINE_BUDGET: AtomicI64 = AtomicI64::new(DEFAULT_INLINE_BUDGET);
+/// Nodes one query may settle at most, anywhere; beyond, `ERR search budget exceeded`.
+pub static MAX_SETTLED: AtomicI64 = AtomicI64::new(DEFAULT_MAX_SETTLED);
+
+/// The default pool size: one worker per core.
+pub fn default_workers() -> i64 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
+}
+
+pub fn workers() -> usize {
+    WORKERS.load(Ordering::Relaxed).max(0) as usize
+}
+
+pub fn inline_budget() -> usize {
+    INLINE_BUDGET.load(Ordering::Relaxed).max(0) as usize
+}
+
+pub fn max_settled() -> usize {
+    MAX_SETTLED.load(Ordering::Relaxed).max(1) as usize
+}
 
 /// The largest clue payload, in bytes.
 pub static MAX_PAYLOAD: AtomicI64 = AtomicI64::new(DEFAULT_MAX_PAYLOAD);

@@ -9,6 +9,7 @@ mod board_commands;
 mod config;
 mod guard;
 mod map_commands;
+mod offload;
 mod query_commands;
 mod reply;
 mod types;
@@ -54,6 +55,9 @@ redis_module! {
         i64: [
             ["max-nodes", &config::MAX_NODES, config::DEFAULT_MAX_NODES, 1, u32::MAX as i64, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-batch", &config::MAX_BATCH, config::DEFAULT_MAX_BATCH, 1, 100_000_000, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["workers", &config::WORKERS, config::default_workers(), 0, 64, redis_module::configuration::ConfigurationFlags::DEFAULT, Some(Box::new(|_, _, _| offload::ensure_workers()))],
+            ["inline-budget", &config::INLINE_BUDGET, config::DEFAULT_INLINE_BUDGET, 0, i64::MAX, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["max-settled", &config::MAX_SETTLED, config::DEFAULT_MAX_SETTLED, 1, i64::MAX, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-payload", &config::MAX_PAYLOAD, config::DEFAULT_MAX_PAYLOAD, 0, 512 * 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-clue-id", &config::MAX_CLUE_ID, config::DEFAULT_MAX_CLUE_ID, 1, 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
         ],

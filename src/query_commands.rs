@@ -1,38 +1,21 @@
 //! The queries: paths, paths to clues, reach sets and cost matrices. Read-only, so they run
-//! on replicas too. Each reply reports the map version it was computed on.
+//! on replicas too. Each reply reports the map version it was computed on. The command reads
+//! its keys and arguments on the main thread; the search itself goes through `offload::run`,
+//! which answers inline or from a worker on a snapshot of the map.
 
-use std::cell::RefCell;
-
-use hunt_core::{Board, Error, Map, Route, Search, command};
+use hunt_core::command::{self, Options};
+use hunt_core::{Board, Cost, Error, Map, Node, NodeId, Route, Search};
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::config;
 use crate::guard::{reply_error, rest};
 use crate::map_commands::existing_map;
+use crate::offload;
 use crate::reply::Fields;
 use crate::types::{self, BOARD_TYPE};
 
-thread_local! {
-    /// The main thread's search scratch, reused by every query on every map.
-    static SEARCH: RefCell<Search> = RefCell::new(Search::new());
-}
-
-fn node_of(map: &Map, id: u64) -> Result<u32, RedisError> {
+fn node_of(map: &Map, id: NodeId) -> Result<Node, RedisError> {
     map.existing_node(id).map_err(reply_error)
-}
-
-/// `HUNT.PATH map from to [MASK m] [AVOID count node ...] [MAXCOST c]`
-pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    let request = command::path(&rest(args, 1)?).map_err(reply_error)?;
-    let key = ctx.open_key(&args[1]);
-    let map = existing_map(&key)?;
-    let from = node_of(map, request.from)?;
-    let to = node_of(map, request.to)?;
-    let query = request.options.query(map);
-    let route = SEARCH
-        .with_borrow_mut(|search| search.path_with(map, from, to, &query, request.options.algo))
-        .map_err(reply_error)?;
-    Ok(route.map_or(RedisValue::Null, |route| route_fields(map, &route).into()))
 }
 
 fn route_fields(map: &Map, route: &Route) -> Fields {
@@ -41,6 +24,54 @@ fn route_fields(map: &Map, route: &Route) -> Fields {
         .int("cost", route.cost as i64)
         .field("path", RedisValue::Array(path))
         .int("version", map.version() as i64)
+}
+
+/// The clue a `HUNT.PATHTOCLUE` read, as plain data a worker can carry.
+struct ClueRead {
+    id: Vec<u8>,
+    version: u64,
+    payload: Vec<u8>,
+    node: NodeId,
+}
+
+impl ClueRead {
+    fn fields(&self) -> Fields {
+        Fields::new()
+            .field("id", RedisValue::StringBuffer(self.id.clone()))
+            .int("version", self.version as i64)
+            .field("payload", RedisValue::StringBuffer(self.payload.clone()))
+            .int("node", self.node as i64)
+    }
+}
+
+/// The path query shared by `HUNT.PATH` and `HUNT.PATHTOCLUE` (which adds the clue it read
+/// to a found route's reply).
+fn path_query(
+    from: Node,
+    to: Node,
+    options: Options,
+    clue: Option<ClueRead>,
+) -> impl Fn(&Map, &mut Search) -> Result<RedisValue, Error> + Send + 'static {
+    move |map, search| {
+        let query = options.query(map);
+        let route = search.path_with(map, from, to, &query, options.algo)?;
+        Ok(route.map_or(RedisValue::Null, |route| {
+            let fields = route_fields(map, &route);
+            match &clue {
+                Some(clue) => fields.field("clue", clue.fields().into()).into(),
+                None => fields.into(),
+            }
+        }))
+    }
+}
+
+/// `HUNT.PATH map from to [MASK m] [AVOID count node ...] [MAXCOST c] [ALGO name]`
+pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let request = command::path(&rest(args, 1)?).map_err(reply_error)?;
+    let key = ctx.open_key(&args[1]);
+    let map = existing_map(&key)?;
+    let (from, to) = (node_of(map, request.from)?, node_of(map, request.to)?);
+    offload::run(ctx, map, path_query(from, to, request.options, None))
 }
 
 /// `HUNT.PATHTOCLUE map board from clue [options]`: the path to where the clue sits now,
@@ -52,23 +83,12 @@ pub fn path_to_clue(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let board_key = ctx.open_key(&args[2]);
     let map = existing_map(&map_key)?;
     let board = types::read::<Board>(&board_key, &BOARD_TYPE)?;
-    let (version, clue) = board
-        .and_then(|b| b.clue(request.clue))
-        .ok_or_else(|| reply_error(Error::NoSuchClue(request.clue.to_vec())))?;
+    let missing = || reply_error(Error::NoSuchClue(request.clue.to_vec()));
+    let (version, clue) = board.and_then(|b| b.clue(request.clue)).ok_or_else(missing)?;
     let target = clue.node.ok_or_else(|| reply_error(Error::ClueWithoutNode(request.clue.to_vec())))?;
-    let from = node_of(map, request.from)?;
-    let to = node_of(map, target)?;
-    let query = request.options.query(map);
-    let route = SEARCH.with_borrow_mut(|search| search.path_with(map, from, to, &query, request.options.algo));
-    let Some(route) = route.map_err(reply_error)? else {
-        return Ok(RedisValue::Null);
-    };
-    let clue_fields = Fields::new()
-        .field("id", RedisValue::StringBuffer(request.clue.to_vec()))
-        .int("version", version as i64)
-        .field("payload", RedisValue::StringBuffer(clue.payload.clone()))
-        .int("node", target as i64);
-    Ok(route_fields(map, &route).field("clue", clue_fields.into()).into())
+    let (from, to) = (node_of(map, request.from)?, node_of(map, target)?);
+    let clue = ClueRead { id: request.clue.to_vec(), version, payload: clue.payload.clone(), node: target };
+    offload::run(ctx, map, path_query(from, to, request.options, Some(clue)))
 }
 
 /// `HUNT.REACH map from maxcost [LIMIT n] [options]`: `nodes`, pairs of node id and cost,
@@ -78,16 +98,15 @@ pub fn reach(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let key = ctx.open_key(&args[1]);
     let map = existing_map(&key)?;
     let from = node_of(map, request.from)?;
-    let query = request.options.query(map);
-    let mut reached = Vec::new();
-    SEARCH.with_borrow_mut(|search| search.reach(map, from, request.limit, &query, &mut reached));
-    let nodes = reached
-        .iter()
-        .map(|&(v, cost)| {
+    offload::run(ctx, map, move |map, search| {
+        let mut reached = Vec::new();
+        search.reach(map, from, request.limit, &request.options.query(map), &mut reached)?;
+        let pair = |&(v, cost): &(Node, Cost)| {
             RedisValue::Array(vec![RedisValue::Integer(map.id(v) as i64), RedisValue::Integer(cost as i64)])
-        })
-        .collect();
-    Ok(Fields::new().field("nodes", RedisValue::Array(nodes)).int("version", map.version() as i64).into())
+        };
+        let nodes = reached.iter().map(pair).collect();
+        Ok(Fields::new().field("nodes", RedisValue::Array(nodes)).int("version", map.version() as i64).into())
+    })
 }
 
 /// `HUNT.MATRIX map FROM count node ... TO count node ... [options]`: `costs`, one row per
@@ -98,18 +117,15 @@ pub fn matrix(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let map = existing_map(&key)?;
     let sources = request.sources.iter().map(|&id| node_of(map, id)).collect::<Result<Vec<_>, _>>()?;
     let targets = request.targets.iter().map(|&id| node_of(map, id)).collect::<Result<Vec<_>, _>>()?;
-    let query = request.options.query(map);
-    let mut row = Vec::new();
-    let rows = SEARCH.with_borrow_mut(|search| {
-        sources
-            .iter()
-            .map(|&from| {
-                search.costs(map, from, &targets, &query, &mut row);
-                RedisValue::Array(
-                    row.iter().map(|c| c.map_or(RedisValue::Null, |c| RedisValue::Integer(c as i64))).collect(),
-                )
-            })
-            .collect()
-    });
-    Ok(Fields::new().field("costs", RedisValue::Array(rows)).int("version", map.version() as i64).into())
+    offload::run(ctx, map, move |map, search| {
+        let query = request.options.query(map);
+        let mut row = Vec::new();
+        let mut rows = Vec::with_capacity(sources.len());
+        for &from in &sources {
+            search.costs(map, from, &targets, &query, &mut row)?;
+            let cost = |c: &Option<Cost>| c.map_or(RedisValue::Null, |c| RedisValue::Integer(c as i64));
+            rows.push(RedisValue::Array(row.iter().map(cost).collect()));
+        }
+        Ok(Fields::new().field("costs", RedisValue::Array(rows)).int("version", map.version() as i64).into())
+    })
 }

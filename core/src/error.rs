@@ -19,6 +19,12 @@ pub enum Error {
         limit: u32,
     },
     UnknownAlgo,
+    /// A search settled more nodes than it may (`hunt.max-settled`).
+    SearchBudget,
+    /// The client went away; the search stopped.
+    Cancelled,
+    /// A bug caught at the edge (a panic): the reply says so; the log has the details.
+    Internal,
     OutOfRange {
         what: &'static str,
         min: u64,
@@ -63,6 +69,9 @@ impl fmt::Display for Error {
             Error::DegreesOutOfRange { what, limit } => {
                 write!(f, "ERR {what} must be between -{limit} and {limit} degrees")
             }
+            Error::SearchBudget => write!(f, "ERR search budget exceeded"),
+            Error::Cancelled => write!(f, "ERR search cancelled"),
+            Error::Internal => write!(f, "ERR internal error in hunt (logged); nothing was changed"),
             Error::UnknownAlgo => write!(f, "ERR ALGO must be AUTO, DIJKSTRA, BIDIR, ASTAR or ALT"),
             Error::OutOfRange { what, min, max } => {
                 write!(f, "ERR {what} must be between {min} and {max}")

@@ -5,6 +5,9 @@
 //! queries and maps: nothing is allocated per query once it has grown to the largest map, and
 //! it is reset in O(1) by moving to a new generation instead of clearing O(nodes) arrays.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::error::Error;
 use crate::heap::QuadHeap;
 use crate::landmarks::UNKNOWN;
@@ -109,17 +112,60 @@ impl Filter {
     }
 }
 
+/// The work of the current job: what was settled, what may still be, and who may cancel it.
 #[derive(Default)]
+struct Work {
+    settled: usize,
+    /// Settles left before the job must stop (see [`Search::limit`]), when `limited`.
+    left: usize,
+    limited: bool,
+    cancel: Option<Arc<AtomicBool>>,
+    /// The job ran out of budget or was cancelled.
+    stopped: bool,
+}
+
+impl Work {
+    /// Counts one settle; false when the job must stop instead.
+    #[inline]
+    fn settle(&mut self) -> bool {
+        if self.limited {
+            if self.left == 0
+                || (self.settled % 4096 == 4095 && self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)))
+            {
+                self.stopped = true;
+                return false;
+            }
+            self.left -= 1;
+        }
+        self.settled += 1;
+        true
+    }
+}
+
 pub struct Search {
     forward: Side,
     backward: Side,
     /// `avoided[v] == generation`: the query may not enter `v`.
     avoided: Vec<u32>,
     generation: u32,
-    settled: usize,
+    work: Work,
     /// `target_marks[v] == row`: `v` is a target of the current matrix row, not settled yet.
     target_marks: Vec<u64>,
     row: u64,
+}
+
+impl Default for Search {
+    fn default() -> Search {
+        Search {
+            forward: Side::default(),
+            backward: Side::default(),
+            avoided: Vec::new(),
+            generation: 0,
+            work: Work::default(),
+            target_marks: Vec::new(),
+            row: 0,
+        }
+    }
 }
 
 impl Search {
@@ -127,9 +173,27 @@ impl Search {
         Search::default()
     }
 
-    /// Nodes settled by the last query (both directions): the work it did.
+    /// Nodes settled since the last [`Search::limit`] (both directions, all queries): the
+    /// work done.
     pub fn settled(&self) -> usize {
-        self.settled
+        self.work.settled
+    }
+
+    /// Starts a job: the queries that follow may settle at most `settles` nodes in all, and
+    /// stop early once `cancel` is set. A query that has to stop replies
+    /// `Error::SearchBudget` (or `Error::Cancelled`).
+    pub fn limit(&mut self, settles: usize, cancel: Option<Arc<AtomicBool>>) {
+        let limited = settles != usize::MAX || cancel.is_some();
+        self.work = Work { settled: 0, left: settles, limited, cancel, stopped: false };
+    }
+
+    /// The error for a query that had to stop, if it had to.
+    fn stopped(&self) -> Result<(), Error> {
+        match &self.work {
+            w if !w.stopped => Ok(()),
+            w if w.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) => Err(Error::Cancelled),
+            _ => Err(Error::SearchBudget),
+        }
     }
 
     /// The method `Auto` uses on this map: ALT when it has valid landmarks, else A* when
@@ -167,13 +231,15 @@ impl Search {
         }
         self.forward.heap.clear();
         self.backward.heap.clear();
-        self.settled = 0;
+        if !self.work.limited {
+            self.work.settled = 0; // no job: count per query
+        }
     }
 
     /// The least-cost path with the automatic choice of method. `None` when `to` cannot be
     /// reached within the query's limits.
     pub fn path(&mut self, map: &Map, from: Node, to: Node, query: &Query) -> Option<Route> {
-        self.path_with(map, from, to, query, Algo::Auto).unwrap_or(None)
+        self.path_with(map, from, to, query, Algo::Auto).ok().flatten()
     }
 
     /// The least-cost path with a given method. Forcing A* on a map without coordinates for
@@ -202,8 +268,13 @@ impl Search {
                 let bound = map.landmarks().ok_or(Error::NoLandmarks)?.bound(to);
                 self.one_way(map, from, to, filter, |v| bound.at(v))
             }
-            Algo::Bidir => return Ok(self.bidirectional(map, from, to, filter)),
+            Algo::Bidir => {
+                let route = self.bidirectional(map, from, to, filter);
+                self.stopped()?;
+                return Ok(route);
+            }
         };
+        self.stopped()?;
         Ok(found.then(|| self.route(from, to)))
     }
 
@@ -243,7 +314,7 @@ impl Search {
         settle_next(
             &mut self.forward,
             &self.avoided,
-            &mut self.settled,
+            &mut self.work,
             map,
             Dir::Forward,
             filter,
@@ -272,7 +343,7 @@ impl Search {
                 break;
             }
             let forward_turn = self.forward.heap.len() <= self.backward.heap.len();
-            let Search { forward, backward, avoided, settled, .. } = self;
+            let Search { forward, backward, avoided, work, .. } = self;
             let (side, other, dir) =
                 if forward_turn { (forward, &*backward, Dir::Forward) } else { (backward, &*forward, Dir::Backward) };
             // Meeting points are checked as costs improve, against the other side's costs.
@@ -285,7 +356,7 @@ impl Search {
                     }
                 }
             };
-            if settle_next(side, avoided, settled, map, dir, filter, generation, &|_| 0, candidate).is_none() {
+            if settle_next(side, avoided, work, map, dir, filter, generation, &|_| 0, candidate).is_none() {
                 break;
             }
         }
@@ -312,7 +383,14 @@ impl Search {
 
     /// Every node reachable from `from` within the query's limits, with its cost, nearest
     /// first; at most `limit` of them (the source included, at cost 0).
-    pub fn reach(&mut self, map: &Map, from: Node, limit: usize, query: &Query, out: &mut Vec<(Node, Cost)>) {
+    pub fn reach(
+        &mut self,
+        map: &Map,
+        from: Node,
+        limit: usize,
+        query: &Query,
+        out: &mut Vec<(Node, Cost)>,
+    ) -> Result<(), Error> {
         out.clear();
         self.reset(map.node_count(), &query.avoid);
         self.start(Dir::Forward, from, 0);
@@ -322,11 +400,19 @@ impl Search {
             };
             out.push(settled);
         }
+        self.stopped()
     }
 
     /// The cost from `from` to each of `targets` (`None` where unreachable), in the order
     /// given. The search stops as soon as every target is settled.
-    pub fn costs(&mut self, map: &Map, from: Node, targets: &[Node], query: &Query, out: &mut Vec<Option<Cost>>) {
+    pub fn costs(
+        &mut self,
+        map: &Map,
+        from: Node,
+        targets: &[Node],
+        query: &Query,
+        out: &mut Vec<Option<Cost>>,
+    ) -> Result<(), Error> {
         self.reset(map.node_count(), &query.avoid);
         let generation = self.generation;
         self.target_marks.resize(map.node_count(), 0);
@@ -352,6 +438,7 @@ impl Search {
         out.clear();
         let slots = &self.forward.slots;
         out.extend(targets.iter().map(|&t| (slots[t as usize].mark == generation + 1).then(|| slots[t as usize].cost)));
+        self.stopped()
     }
 
     /// Costs from `source` to every node (or, `backward`, from every node to `source`) over
@@ -379,7 +466,7 @@ impl Search {
         let mut fits = true;
         let side = if backward { &mut self.backward } else { &mut self.forward };
         while let Some((v, cost)) =
-            settle_next(side, &self.avoided, &mut self.settled, map, dir, filter, generation, &|_| 0, |_, _| {})
+            settle_next(side, &self.avoided, &mut self.work, map, dir, filter, generation, &|_| 0, |_, _| {})
         {
             fits &= cost < UNKNOWN as Cost;
             out[v as usize * stride + offset] = cost.min(UNKNOWN as Cost) as u32;
@@ -400,7 +487,7 @@ impl Search {
 fn settle_next(
     side: &mut Side,
     avoided: &[u32],
-    settled: &mut usize,
+    work: &mut Work,
     map: &Map,
     dir: Dir,
     filter: Filter,
@@ -416,9 +503,11 @@ fn settle_next(
         if slot.mark != generation {
             continue; // settled already: a stale entry
         }
+        if !work.settle() {
+            return None;
+        }
         slot.mark = generation + 1;
         let d = slot.cost;
-        *settled += 1;
         let mut relax = |v: Node, e: usize| {
             if !filter.usable(flags[e]) || avoided[v as usize] == generation {
                 return;
@@ -585,6 +674,26 @@ pub(crate) mod tests {
             assert_eq!(route, Route { cost: 0, path: vec![0] });
             assert_eq!(Search::new().path_with(&map, 0, 1, &query, algo).unwrap().unwrap().cost, 3);
         }
+    }
+
+    #[test]
+    fn a_search_over_budget_stops_with_an_error_and_cancel_stops_it_too() {
+        let mut map = Map::new();
+        let chain: Vec<EdgeSpec> = (0..10_000).map(|k| EdgeSpec { from: k, to: k + 1, weight: 1 }).collect();
+        map.add_edges(&chain, 0, usize::MAX).unwrap();
+        let (s, t) = (map.node(0).unwrap(), map.node(10_000).unwrap());
+        let mut search = Search::new();
+        for algo in [Algo::Dijkstra, Algo::Bidir] {
+            search.limit(100, None);
+            assert_eq!(search.path_with(&map, s, t, &Query::default(), algo), Err(Error::SearchBudget));
+            search.limit(20_000, None);
+            assert_eq!(search.path_with(&map, s, t, &Query::default(), algo).unwrap().unwrap().cost, 10_000);
+        }
+        let cancel = Arc::new(AtomicBool::new(true));
+        search.limit(usize::MAX - 1, Some(cancel));
+        assert_eq!(search.path_with(&map, s, t, &Query::default(), Algo::Dijkstra), Err(Error::Cancelled));
+        search.limit(usize::MAX, None);
+        assert!(search.path(&map, s, t, &Query::default()).is_some());
     }
 
     #[test]

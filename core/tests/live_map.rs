@@ -186,7 +186,7 @@ fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let Some(s) = map.node(from) else { continue };
                 let query = Query { mask, avoid: vec![], max_cost };
                 let mut out = Vec::new();
-                search.reach(&map, s, usize::MAX, &query, &mut out);
+                search.reach(&map, s, usize::MAX, &query, &mut out).unwrap();
                 let got: HashMap<NodeId, Cost> = out.iter().map(|&(v, c)| (map.id(v), c)).collect();
                 prop_assert_eq!(got, oracle(&model, from, mask, &[], max_cost));
                 prop_assert!(out.windows(2).all(|w| w[0].1 <= w[1].1), "reach is nearest first");
@@ -197,7 +197,7 @@ fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 for from in sources {
                     let Some(s) = map.node(from) else { continue };
                     let mut row = Vec::new();
-                    search.costs(&map, s, &dense, &Query { mask, ..Query::default() }, &mut row);
+                    search.costs(&map, s, &dense, &Query { mask, ..Query::default() }, &mut row).unwrap();
                     let all = oracle(&model, from, mask, &[], Cost::MAX);
                     let expected: Vec<Option<Cost>> = targets.iter().map(|t| all.get(t).copied()).collect();
                     prop_assert_eq!(row, expected);

@@ -1,0 +1,177 @@
+//! Long searches run beside Redis, not inside its main loop.
+//!
+//! The rule: every query starts inline, on the main thread, allowed to settle at most
+//! `hunt.inline-budget` nodes. Most player queries (a nearby clue) finish within it and are
+//! answered at once, with no thread hop. A query that runs out of budget starts again on a
+//! worker thread of a small pool (`hunt.workers`), on a snapshot of the map taken on the main
+//! thread at the time of the command (a clone of its `Arc` arrays: O(1)), while its client is
+//! blocked; the worker replies to the client itself. Workers never touch the keyspace nor take
+//! Redis's lock; a map change never waits for a worker (it copies an array a snapshot still
+//! shares), and a search never waits for a map change. Where a client may not block (MULTI,
+//! Lua, functions) or `hunt.workers` is 0, the query runs inline within `hunt.max-settled`. A
+//! client that disconnects (or is killed) while blocked cancels its search.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+
+use hunt_core::{Error, Map, Search};
+use redis_module::{Context, ContextFlags, RedisResult, RedisValue, raw};
+
+use crate::config;
+use crate::guard::reply_error;
+
+type Task = Box<dyn FnOnce(&mut Search) + Send>;
+
+struct Pool {
+    queue: Mutex<VecDeque<Task>>,
+    wake: Condvar,
+    /// Worker threads alive.
+    alive: AtomicUsize,
+}
+
+static POOL: LazyLock<Pool> =
+    LazyLock::new(|| Pool { queue: Mutex::new(VecDeque::new()), wake: Condvar::new(), alive: AtomicUsize::new(0) });
+
+/// Cancel flags of blocked clients, by the address of their `RedisModuleBlockedClient`.
+static CANCELS: LazyLock<Mutex<HashMap<usize, Arc<AtomicBool>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+thread_local! {
+    /// This thread's search scratch (the main thread's, each worker's), reused by every query.
+    static SEARCH: RefCell<Search> = RefCell::new(Search::new());
+}
+
+/// A poisoned lock only means a panic elsewhere; the data (a queue, a table) is still sound.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `query` on `map` by the rule above: replies now, or blocks the client and lets a
+/// worker reply later.
+pub fn run<Q>(ctx: &Context, map: &Map, query: Q) -> RedisResult
+where
+    Q: Fn(&Map, &mut Search) -> Result<RedisValue, Error> + Send + 'static,
+{
+    let max = config::max_settled();
+    let may_block = config::workers() > 0
+        && !ctx.get_flags().intersects(ContextFlags::MULTI | ContextFlags::LUA | ContextFlags::DENY_BLOCKING);
+    let inline_limit = if may_block { config::inline_budget().min(max) } else { max };
+    let result = SEARCH.with_borrow_mut(|search| {
+        search.limit(inline_limit, None);
+        let result = query(map, search);
+        search.limit(usize::MAX, None);
+        result
+    });
+    match result {
+        Err(Error::SearchBudget) if may_block && inline_limit < max => {
+            offload(ctx, map.clone(), max, move |map, search| query(map, search));
+            Ok(RedisValue::NoReply)
+        }
+        other => other.map_err(reply_error),
+    }
+}
+
+/// A blocked client's handle, moved to the worker that will answer it.
+struct Blocked(*mut raw::RedisModuleBlockedClient);
+
+// SAFETY: Redis allows a blocked client to be replied to and unblocked from any thread.
+unsafe impl Send for Blocked {}
+
+fn offload(
+    ctx: &Context,
+    snapshot: Map,
+    max: usize,
+    query: impl FnOnce(&Map, &mut Search) -> Result<RedisValue, Error> + Send + 'static,
+) {
+    let (Some(block), Some(on_disconnect)) =
+        (unsafe { raw::RedisModule_BlockClient }, unsafe { raw::RedisModule_SetDisconnectCallback })
+    else {
+        return;
+    };
+    let bc = unsafe { block(ctx.get_raw(), None, None, None, 0) };
+    let cancel = Arc::new(AtomicBool::new(false));
+    lock(&CANCELS).insert(bc as usize, Arc::clone(&cancel));
+    unsafe { on_disconnect(bc, Some(disconnected)) };
+    let blocked = Blocked(bc);
+    submit(Box::new(move |search: &mut Search| {
+        let blocked = blocked;
+        search.limit(max, Some(cancel));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query(&snapshot, search)))
+            .unwrap_or_else(|_| Err(Error::Internal))
+            .map_err(reply_error);
+        search.limit(usize::MAX, None);
+        drop(snapshot);
+        lock(&CANCELS).remove(&(blocked.0 as usize));
+        answer(blocked, result);
+    }));
+}
+
+/// Replies to a blocked client from a worker, then unblocks it.
+fn answer(blocked: Blocked, result: RedisResult) {
+    unsafe {
+        if let (Some(get), Some(free), Some(unblock)) = (
+            raw::RedisModule_GetThreadSafeContext,
+            raw::RedisModule_FreeThreadSafeContext,
+            raw::RedisModule_UnblockClient,
+        ) {
+            let tctx = get(blocked.0);
+            Context::new(tctx).reply(result);
+            free(tctx);
+            unblock(blocked.0, ptr::null_mut());
+        }
+    }
+}
+
+/// Redis calls this on the main thread when a blocked client disconnects or is killed.
+unsafe extern "C" fn disconnected(_ctx: *mut raw::RedisModuleCtx, bc: *mut raw::RedisModuleBlockedClient) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(flag) = lock(&CANCELS).get(&(bc as usize)) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+}
+
+fn submit(task: Task) {
+    ensure_workers();
+    lock(&POOL.queue).push_back(task);
+    POOL.wake.notify_one();
+}
+
+/// Starts workers until `hunt.workers` are alive; surplus workers leave when idle.
+pub fn ensure_workers() {
+    let wanted = config::workers();
+    while POOL.alive.load(Ordering::SeqCst) < wanted {
+        POOL.alive.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new().name("hunt-worker".into()).spawn(worker);
+        if spawned.is_err() {
+            POOL.alive.fetch_sub(1, Ordering::SeqCst);
+            break;
+        }
+    }
+    POOL.wake.notify_all();
+}
+
+fn worker() {
+    loop {
+        let task = {
+            let mut queue = lock(&POOL.queue);
+            loop {
+                if let Some(task) = queue.pop_front() {
+                    break task;
+                }
+                let alive = POOL.alive.load(Ordering::SeqCst);
+                if alive > config::workers().max(usize::from(!queue.is_empty())) {
+                    POOL.alive.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
+                queue = POOL.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        // A panic in a search must not kill the worker (or the server): the task's own guard
+        // has already turned it into a reply where possible.
+        let _ =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SEARCH.with_borrow_mut(|search| task(search))));
+    }
+}
