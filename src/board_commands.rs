@@ -32,8 +32,9 @@ fn change_board<T>(
 /// Everything that follows a change: the message, the notification and the replication of the
 /// effect.
 fn announce(ctx: &Context, key: &RedisString, change: &Change) {
-    let channel = ctx.create_string(message::channel(key.as_slice()));
-    let text = ctx.create_string(message::encode(key.as_slice(), change));
+    // Binary-safe strings: keys, ids and payloads may hold NUL bytes.
+    let channel = RedisString::create_from_slice(ctx.get_raw(), &message::channel(key.as_slice()));
+    let text = RedisString::create_from_slice(ctx.get_raw(), &message::encode(key.as_slice(), change));
     if let Some(publish) = unsafe { raw::RedisModule_PublishMessage } {
         unsafe { publish(ctx.get_raw(), channel.inner, text.inner) };
     }
