@@ -7,7 +7,7 @@ use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, R
 use crate::config;
 use crate::guard::{reply_error, rest};
 use crate::reply::Fields;
-use crate::types::{self, MAP_TYPE};
+use crate::types::{self, MAP_TYPE, Stored};
 
 pub fn existing_map(key: &RedisKey) -> Result<&Map, RedisError> {
     types::read::<Map>(key, &MAP_TYPE)?.ok_or_else(|| reply_error(Error::NoSuchMap))
@@ -96,7 +96,7 @@ pub fn map_info(ctx: &Context, args: &[RedisString]) -> RedisResult {
         .int("edges", map.edge_count() as i64)
         .int("closed", closed as i64)
         .int("version", map.version() as i64)
-        .int("memory", map.memory() as i64)
+        .int("memory", Stored::memory(map) as i64)
         .int("located", map.located() as i64)
         .int("landmarks", landmarks as i64)
         .int("landmarks_valid", i64::from(valid))

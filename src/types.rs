@@ -35,7 +35,11 @@ impl Stored for Map {
         codec::decode_map(blob)
     }
     fn memory(&self) -> usize {
-        Map::memory(self)
+        // Every block comes from Redis's allocator (RedisAlloc), which knows its real size.
+        match unsafe { raw::RedisModule_MallocSize } {
+            Some(size) => self.memory_by(&|ptr, _| unsafe { size(ptr.cast_mut().cast()) }),
+            None => Map::memory(self),
+        }
     }
 }
 

@@ -76,8 +76,11 @@ impl IdIndex {
         Some(index)
     }
 
-    pub fn memory(&self) -> usize {
-        self.slots.capacity() * 4
+    /// Heap bytes, with `block` telling what the allocator holds for a block (see
+    /// `Map::memory_by`).
+    pub fn memory_by(&self, block: &dyn Fn(*const u8, usize) -> usize) -> usize {
+        let bytes = self.slots.capacity() * 4;
+        if bytes == 0 { 0 } else { block(self.slots.as_ptr().cast(), bytes) }
     }
 }
 

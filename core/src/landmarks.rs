@@ -72,10 +72,6 @@ impl Landmarks {
         Landmarks { nodes, from, to, weights: map.weights_arc(), stale: false }
     }
 
-    pub fn memory(&self) -> usize {
-        std::mem::size_of::<Landmarks>() + self.nodes.capacity() * 4 + (self.from.capacity() + self.to.capacity()) * 4
-    }
-
     /// The potential towards `target`: a lower bound of the cost from any node to it.
     pub fn bound(&self, target: Node) -> Bound<'_> {
         let k = self.nodes.len();

@@ -269,16 +269,33 @@ impl Map {
 
     /// Bytes of heap this map holds, for `MEMORY USAGE` and `HUNT.MAPINFO`.
     pub fn memory(&self) -> usize {
+        self.memory_by(&|_, bytes| bytes)
+    }
+
+    /// Like [`Map::memory`], with `block(address, requested bytes)` telling what an allocator
+    /// really holds for each heap block (size classes round large blocks up by up to 25%).
+    pub fn memory_by(&self, block: &dyn Fn(*const u8, usize) -> usize) -> usize {
+        fn array<T>(v: &[T], capacity: usize, block: &dyn Fn(*const u8, usize) -> usize) -> usize {
+            let bytes = capacity * std::mem::size_of::<T>();
+            if bytes == 0 { 0 } else { block(v.as_ptr().cast(), bytes) }
+        }
         std::mem::size_of::<Map>()
-            + self.ids.capacity() * 8
-            + self.index.memory()
-            + self.first.capacity() * 4
-            + self.head.capacity() * 4
-            + self.weight.capacity() * 4
-            + self.flags.capacity()
-            + (self.back_first.capacity() + self.back_tail.capacity() + self.back_edge.capacity()) * 4
-            + self.points.capacity() * 12
-            + self.landmarks.as_ref().map_or(0, |l| l.memory())
+            + array(&self.ids, self.ids.capacity(), block)
+            + self.index.memory_by(block)
+            + array(&self.first, self.first.capacity(), block)
+            + array(&self.head, self.head.capacity(), block)
+            + array(&self.weight, self.weight.capacity(), block)
+            + array(&self.flags, self.flags.capacity(), block)
+            + array(&self.back_first, self.back_first.capacity(), block)
+            + array(&self.back_tail, self.back_tail.capacity(), block)
+            + array(&self.back_edge, self.back_edge.capacity(), block)
+            + array(&self.points, self.points.capacity(), block)
+            + self.landmarks.as_ref().map_or(0, |l| {
+                std::mem::size_of::<Landmarks>()
+                    + array(&l.nodes, l.nodes.capacity(), block)
+                    + array(&l.from, l.from.capacity(), block)
+                    + array(&l.to, l.to.capacity(), block)
+            })
     }
 
     /// Adds directed edges of class `class`. An edge that exists already takes the new weight
