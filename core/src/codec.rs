@@ -9,7 +9,7 @@ use crate::map::{Map, Parts};
 
 const MAGIC: &[u8; 8] = b"HUNTMAP\0";
 /// Bump when the layout changes; decoding keeps accepting every older format it knows.
-/// 1: nodes and edges. 2: also coordinates and landmark nodes.
+/// 1: nodes and edges. 2: also coordinates, landmark nodes and whether they are stale.
 pub const MAP_FORMAT: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8 + 8;
 
@@ -31,8 +31,10 @@ pub fn encode_map(map: &Map) -> Vec<u8> {
     out.extend_from_slice(flags);
     out.extend_from_slice(&(points.len() as u64).to_le_bytes());
     points.iter().flatten().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    let (landmarks, stale) = landmarks;
     out.extend_from_slice(&(landmarks.len() as u64).to_le_bytes());
     landmarks.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out.push(u8::from(stale));
     out
 }
 
@@ -60,7 +62,7 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
     let head = r.u32s(m)?;
     let weight = r.u32s(m)?;
     let flags = r.take(m)?.to_vec();
-    let (mut points, mut landmarks) = (Vec::new(), Vec::new());
+    let (mut points, mut landmarks, mut landmarks_stale) = (Vec::new(), Vec::new(), false);
     if format >= 2 {
         let count = u64::from_le_bytes(r.array()?);
         if count != 0 && count != n as u64 {
@@ -76,11 +78,16 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
             return Err(corrupt("more landmarks than nodes"));
         }
         landmarks = r.u32s(count as usize)?;
+        landmarks_stale = match r.array()? {
+            [0] => false,
+            [1] => true,
+            _ => return Err(corrupt("bad landmark state")),
+        };
     }
     if r.pos != blob.len() {
         return Err(corrupt("trailing bytes after the map"));
     }
-    Map::from_parts(Parts { ids, first, head, weight, flags, points, landmarks, version })
+    Map::from_parts(Parts { ids, first, head, weight, flags, points, landmarks, landmarks_stale, version })
 }
 
 const BOARD_MAGIC: &[u8; 8] = b"HUNTBRD\0";
@@ -246,6 +253,17 @@ mod tests {
             bad[pos] ^= 0x41;
             let _ = decode_board(&bad);
         }
+    }
+
+    #[test]
+    fn landmarks_keep_their_state_through_the_codec() {
+        let mut map = sample();
+        map.compute_landmarks(2);
+        assert_eq!(decode_map(&encode_map(&map)).unwrap().landmark_info(), (2, true));
+        map.set_weights(&[EdgeSpec { from: 1, to: 2, weight: 0 }]).unwrap(); // a decrease
+        let back = decode_map(&encode_map(&map)).unwrap();
+        assert_eq!(back.landmark_info(), (2, false));
+        assert_eq!(encode_map(&back), encode_map(&map));
     }
 
     #[test]

@@ -72,6 +72,11 @@ impl Landmarks {
         Landmarks { nodes, from, to, weights: map.weights_arc(), stale: false }
     }
 
+    /// Landmarks known to be stale, without tables (they are never used until recomputed).
+    pub fn retired(nodes: Vec<Node>) -> Landmarks {
+        Landmarks { nodes, from: Vec::new(), to: Vec::new(), weights: Arc::default(), stale: true }
+    }
+
     /// The potential towards `target`: a lower bound of the cost from any node to it.
     pub fn bound(&self, target: Node) -> Bound<'_> {
         let k = self.nodes.len();

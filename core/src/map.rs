@@ -75,6 +75,9 @@ pub struct Parts {
     pub flags: Vec<u8>,
     pub points: Vec<[f32; 3]>,
     pub landmarks: Vec<Node>,
+    /// The landmarks no longer fit the weights: kept as a fact (so a replica or a reload
+    /// agrees with the primary), without their tables.
+    pub landmarks_stale: bool,
     pub version: u64,
 }
 
@@ -488,13 +491,15 @@ impl Map {
             flags: self.flags.to_vec(),
             points: self.points.to_vec(),
             landmarks: self.landmarks.as_ref().map_or(Vec::new(), |l| l.nodes.clone()),
+            landmarks_stale: self.landmarks.as_ref().is_some_and(|l| l.stale),
             version: self.version,
         }
     }
 
     /// Borrowed view of the raw arrays, for encoding without a copy.
-    pub fn parts_ref(&self) -> (&[NodeId], &[Edge], &[Node], &[Weight], &[u8], &[[f32; 3]], &[Node], u64) {
-        let landmarks = self.landmarks.as_ref().map_or(&[][..], |l| &l.nodes[..]);
+    #[allow(clippy::type_complexity)]
+    pub fn parts_ref(&self) -> (&[NodeId], &[Edge], &[Node], &[Weight], &[u8], &[[f32; 3]], (&[Node], bool), u64) {
+        let landmarks = self.landmarks.as_ref().map_or((&[][..], false), |l| (&l.nodes[..], l.stale));
         (&self.ids, &self.first, &self.head, &self.weight, &self.flags, &self.points, landmarks, self.version)
     }
 
@@ -559,8 +564,10 @@ impl Map {
         };
         map.build_backward();
         map.recompute_geo_ratio();
-        if !p.landmarks.is_empty() {
-            // Landmark distances are derived data: recomputed rather than trusted from a file.
+        if p.landmarks_stale {
+            map.landmarks = Some(Arc::new(Landmarks::retired(p.landmarks)));
+        } else if !p.landmarks.is_empty() {
+            // Landmark costs are derived data: recomputed rather than trusted from a file.
             map.landmarks = Some(Arc::new(Landmarks::compute_for(&map, p.landmarks)));
         }
         Ok(map)
