@@ -1,133 +1,187 @@
-//! Criterion benches of the core search on real road maps.
+//! Criterion benches of the core search on real road maps, next to petgraph and pathfinding.
 //!
-//! `cargo bench --bench search` loads USA-road-d.NY from `shared/data/roads/` (next to the
-//! workspace) and times plain Dijkstra (`Search::path_with(.., Algo::Dijkstra)`) over two
-//! fixed query sets of 1,000 queries each:
+//! `cargo bench --bench search` loads, from `shared/data/roads/` (next to the workspace),
+//! USA-road-d.NY with its coordinates (`.co`) and USA-road-d.BAY (no coordinates published:
+//! no A* there), computes 8 landmarks on each, and times every method on two fixed query
+//! sets of 1,000 queries each:
 //! - `random`: source and target uniformly random nodes (a worst case: half the map settled);
 //! - `local`: the target is the k-th node settled from the source, k uniform in 1000..=4000
 //!   (a player walking to a nearby clue).
 //!
-//! Criterion iterations reuse one `Search`. A `local` iteration runs the whole set, so
-//! per-query time is iteration time / 1,000; a `random` iteration runs 100 queries of the set
-//! (a whole-set iteration takes ~30 s), the 10 samples covering the set (see [`bench_set`]),
-//! so per-query time is iteration time / 100. Criterion also prints queries/s.
+//! Methods: hunt's `Search::path_with(.., Algo::X)` for Dijkstra, Bidir, Astar (NY only), Alt
+//! and Auto (the default; ALT once landmarks exist), and on the very same graph (built from
+//! the map's merged edges, dense node indices) `petgraph::algo::dijkstra` (costs only, no
+//! path), `petgraph::algo::astar` (zero heuristic on BAY, on NY the bound hunt's A* uses:
+//! straight-line distance times the smallest weight per distance of any edge) and
+//! `pathfinding::directed::dijkstra::dijkstra`.
 //!
 //! Before criterion runs, it prints to stderr what criterion cannot measure: map build,
-//! memory and codec times, mean settled nodes, and per-query median and p99 from timing every
-//! query individually (wall time of one pass, and each query's best wall and thread CPU time
-//! over a few passes). Without the NY file it runs a Rome benchmark only.
+//! memory, codec, coordinate and landmark times; then, per method and set, mean settled nodes
+//! and per-query median and p99 from timing every query individually (wall time of one pass,
+//! and each query's best wall and thread CPU time over the passes), asserting that every
+//! method returns hunt Dijkstra's cost on every query. Hunt methods are timed on all 1,000
+//! random queries (one pass); the third-party ones on the first 200 (one pass), their
+//! Dijkstra-like searches taking 30-80 ms each. Local queries: all 1,000, 3 passes. At the end
+//! of each map it prints a markdown table with ratios to `petgraph::algo::dijkstra`.
 //!
-//! The query sets come from [`workload`] and are identical on every run (fixed-seed xorshift),
-//! so other methods can be benched on the very same pairs: another core method is one more
-//! [`bench_method`] call in `main` (`Algo::Bidir`, ...); another library takes the pairs from
-//! [`workload`].
+//! Criterion iterations reuse one `Search`. A `local` iteration runs 100 consecutive queries
+//! of the set, a `random` iteration 20 of its first 200, going on where the previous stopped,
+//! so the samples cover the set (or subset) equally (see [`bench_set`]); criterion's time is
+//! per iteration, and it prints queries/s.
 //!
-//! Under `cargo test --all-targets` (no `--bench` argument) it smoke-tests on 10 queries per
-//! set and skips the timing passes.
+//! `HUNT_BENCH_MAPS=ny` (or `bay`, default `ny,bay`) picks the maps, so that each run stays
+//! within a few minutes. A missing file skips its map with a message; with neither, it runs
+//! Rome. Under `cargo test --all-targets` (no `--bench` argument) it smoke-tests on 10
+//! queries per set and skips the timing passes.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+mod common;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::*;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use hunt_core::codec::{decode_map, encode_map};
 use hunt_core::{Algo, Cost, Map, Node, Query, Search};
+use petgraph::graph::{DiGraph, NodeIndex};
 
-/// Queries per set in a real bench run.
-const QUERIES: usize = 1_000;
-/// Local targets are the k-th settled node from the source, k in this range.
-const LOCAL_RANK: std::ops::RangeInclusive<usize> = 1_000..=4_000;
-const SEED_RANDOM: u64 = 0x5eed_0001_9e37_79b9;
-const SEED_LOCAL: u64 = 0x5eed_0002_7f4a_7c15;
+/// Landmarks computed on every map (as `HUNT.LANDMARKS map 8`).
+const LANDMARKS: usize = 8;
+/// Random queries for third-party per-query timing and for every criterion random bench.
+const RANDOM_SUBSET: usize = 200;
 
-/// A small deterministic generator (xorshift64), so the query sets never change.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// One (source, target) query in dense node indices.
-#[derive(Clone, Copy, Debug)]
-pub struct Pair {
-    pub from: Node,
-    pub to: Node,
-}
-
-/// A map and its fixed query sets.
+/// A map, its fixed query sets, and the same graph for the other libraries.
 pub struct Workload {
     pub name: &'static str,
     pub map: Map,
     pub random: Vec<Pair>,
     /// Empty when the map is too small for local pairs (Rome).
     pub local: Vec<Pair>,
+    pub other: Other,
 }
 
-fn bench_mode() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list")
+/// The map's edges for petgraph and pathfinding.
+pub struct Other {
+    pub graph: DiGraph<(), u32>,
+    /// CSR for pathfinding: out-edges of `v` are `adj[first[v]..first[v + 1]]`.
+    first: Vec<u32>,
+    adj: Vec<(u32, u32)>,
+    /// Points on the unit sphere and the A* scale, as hunt computes them (when located).
+    points: Option<Vec<[f32; 3]>>,
+    ratio: f64,
 }
 
-fn query_count() -> usize {
-    if bench_mode() { QUERIES } else { 10 }
-}
-
-fn ny_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/roads/USA-road-d.NY.gr.gz")
-}
-
-fn rome_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/rome99.gr.gz")
-}
-
-/// The workload every bench in this file shares: NY if present, else Rome. Built once.
-pub fn workload() -> &'static Workload {
-    static WORKLOAD: OnceLock<Workload> = OnceLock::new();
-    WORKLOAD.get_or_init(|| {
-        let ny = ny_path();
-        if ny.exists() {
-            load("ny", &ny, true)
-        } else {
-            eprintln!("skipping NY benches: {} not found", ny.display());
-            load("rome", &rome_path(), false)
+/// The maps this run benches (`HUNT_BENCH_MAPS`), each loaded once.
+pub fn workloads() -> Vec<Workload> {
+    let wanted = std::env::var("HUNT_BENCH_MAPS").unwrap_or_else(|_| "ny,bay".into());
+    let mut out = Vec::new();
+    for name in wanted.split(',').map(str::trim) {
+        let (gr, co) = match name {
+            "ny" => ("USA-road-d.NY.gr.gz", Some("USA-road-d.NY.co.gz")),
+            "bay" => ("USA-road-d.BAY.gr.gz", None),
+            other => panic!("HUNT_BENCH_MAPS: unknown map {other} (ny, bay)"),
+        };
+        let path = roads(gr);
+        if !path.exists() {
+            eprintln!("skipping {name} benches: {} not found", path.display());
+            continue;
         }
-    })
+        let co = co.map(roads).filter(|p| {
+            let there = p.exists();
+            if !there {
+                eprintln!("[{name}] no coordinates ({} not found): no A*", p.display());
+            }
+            there
+        });
+        let name: &'static str = if name == "ny" { "ny" } else { "bay" };
+        out.push(load(name, &path, co.as_deref(), true));
+    }
+    if out.is_empty() {
+        eprintln!("no road map found: benching Rome only");
+        out.push(load("rome", &rome_path(), None, false));
+    }
+    out
 }
 
-fn load(name: &'static str, path: &Path, with_local: bool) -> Workload {
+fn load(name: &'static str, path: &Path, co: Option<&Path>, with_local: bool) -> Workload {
+    let (mut map, _) = build(name, path);
+    codec_timing(name, &map);
+    if let Some(co) = co {
+        let nodes = hunt_load::read_coordinates(co).expect("read the coordinates");
+        let started = Instant::now();
+        map.set_coordinates(&nodes).expect("coordinates of existing nodes");
+        eprintln!(
+            "[{name}] Map::set_coordinates ({} nodes) {:.3} s; every node located: {}",
+            nodes.len(),
+            started.elapsed().as_secs_f64(),
+            map.has_coordinates()
+        );
+    } else {
+        eprintln!("[{name}] no coordinates: A* (hunt's and petgraph's with a coordinate bound) not available");
+    }
     let started = Instant::now();
-    let edges = hunt_load::read_edges(path).expect("read the map file");
-    let read = started.elapsed();
-    let started = Instant::now();
-    let mut map = Map::new();
-    map.add_edges(&edges, 0, usize::MAX).expect("build the map");
-    let build = started.elapsed();
+    map.compute_landmarks(LANDMARKS);
     eprintln!(
-        "[{name}] {} nodes, {} edges; read+parse {:.3} s, Map::add_edges {:.3} s, map.memory() {} bytes ({:.1} MiB)",
-        map.node_count(),
-        map.edge_count(),
-        read.as_secs_f64(),
-        build.as_secs_f64(),
+        "[{name}] Map::compute_landmarks({LANDMARKS}) {:.3} s; map.memory() now {} bytes ({:.1} MiB); Auto uses {}",
+        started.elapsed().as_secs_f64(),
         map.memory(),
         map.memory() as f64 / (1 << 20) as f64,
+        Search::choose(&map).name()
     );
-    codec_timing(name, &map);
     let count = query_count();
     let random = random_pairs(&map, count, SEED_RANDOM);
     let local = if with_local { local_pairs(&map, count, SEED_LOCAL) } else { Vec::new() };
-    Workload { name, map, random, local }
+    let other = other(&map, co.is_some());
+    Workload { name, map, random, local, other }
+}
+
+fn other(map: &Map, located: bool) -> Other {
+    let n = map.node_count();
+    let mut graph = DiGraph::<(), u32>::with_capacity(n, map.edge_count());
+    for _ in 0..n {
+        graph.add_node(());
+    }
+    let mut first = Vec::with_capacity(n + 1);
+    let mut adj = Vec::with_capacity(map.edge_count());
+    for u in 0..n as Node {
+        first.push(adj.len() as u32);
+        for e in map.edges(u) {
+            graph.add_edge(NodeIndex::new(u as usize), NodeIndex::new(map.head(e) as usize), map.weight(e));
+            adj.push((map.head(e), map.weight(e)));
+        }
+    }
+    first.push(adj.len() as u32);
+    let (mut points, mut ratio) = (None, 0.0);
+    if located {
+        // hunt's geo bound, recomputed here: unit-sphere points as f32, chord distance, and the
+        // smallest weight per chord over every edge, less a 1e-6 safety margin.
+        let pts: Vec<[f32; 3]> = (0..n as Node)
+            .map(|v| {
+                let (lon, lat) = map.coordinates(v).expect("every node located");
+                let (lon, lat) = (lon.to_radians(), lat.to_radians());
+                [(lat.cos() * lon.cos()) as f32, (lat.cos() * lon.sin()) as f32, lat.sin() as f32]
+            })
+            .collect();
+        let mut r = f64::INFINITY;
+        for u in 0..n {
+            for &(v, w) in &adj[first[u] as usize..first[u + 1] as usize] {
+                let c = chord(&pts[u], &pts[v as usize]);
+                if c > 0.0 {
+                    r = r.min(w as f64 / c * (1.0 - 1e-6));
+                }
+            }
+        }
+        ratio = if r.is_finite() { r } else { 0.0 };
+        points = Some(pts);
+    }
+    Other { graph, first, adj, points, ratio }
+}
+
+#[inline]
+fn chord(a: &[f32; 3], b: &[f32; 3]) -> f64 {
+    let d = [a[0] as f64 - b[0] as f64, a[1] as f64 - b[1] as f64, a[2] as f64 - b[2] as f64];
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
 }
 
 /// Encodes and decodes the map a few times; prints the best time of each and the blob size.
@@ -154,127 +208,140 @@ fn codec_timing(name: &str, map: &Map) {
     );
 }
 
-/// `count` uniformly random (source, target) pairs.
-pub fn random_pairs(map: &Map, count: usize, seed: u64) -> Vec<Pair> {
-    let n = map.node_count() as u64;
-    let mut rng = Rng(seed);
-    (0..count).map(|_| Pair { from: rng.below(n) as Node, to: rng.below(n) as Node }).collect()
+/// A method to time: one of hunt's, or a third-party one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Method {
+    Hunt(Algo),
+    PetgraphDijkstra,
+    PetgraphAstar,
+    PathfindingDijkstra,
 }
 
-/// `count` random sources, each with the k-th node settled from it as target, k uniform in
-/// [`LOCAL_RANK`] (the source itself is the 1st).
-pub fn local_pairs(map: &Map, count: usize, seed: u64) -> Vec<Pair> {
-    let n = map.node_count();
-    let mut rng = Rng(seed);
-    let mut dist = vec![Cost::MAX; n];
-    let mut done = vec![false; n];
-    let mut touched = Vec::new();
-    let mut heap = BinaryHeap::new();
-    let span = (LOCAL_RANK.end() - LOCAL_RANK.start() + 1) as u64;
-    let mut pairs = Vec::with_capacity(count);
-    while pairs.len() < count {
-        let from = rng.below(n as u64) as Node;
-        let k = LOCAL_RANK.start() + rng.below(span) as usize;
-        if let Some(to) = kth_settled(map, from, k, &mut dist, &mut done, &mut touched, &mut heap) {
-            pairs.push(Pair { from, to });
+impl Method {
+    fn name(self) -> String {
+        match self {
+            Method::Hunt(algo) => format!("hunt {}", algo.name()),
+            Method::PetgraphDijkstra => "petgraph dijkstra".into(),
+            Method::PetgraphAstar => "petgraph astar".into(),
+            Method::PathfindingDijkstra => "pathfinding dijkstra".into(),
         }
-        // A source whose reachable part has fewer than k nodes is skipped (none on NY).
     }
-    pairs
+
+    fn id(self) -> String {
+        self.name().replace(' ', "-")
+    }
+
+    fn third_party(self) -> bool {
+        !matches!(self, Method::Hunt(_))
+    }
 }
 
-/// Plain Dijkstra from `from`, returning the k-th node it settles. The core's Dijkstra settles
-/// about k nodes to reach it (exactly k but for nodes at equal cost settled in another order).
-fn kth_settled(
-    map: &Map,
-    from: Node,
-    k: usize,
-    dist: &mut [Cost],
-    done: &mut [bool],
-    touched: &mut Vec<Node>,
-    heap: &mut BinaryHeap<Reverse<(Cost, Node)>>,
-) -> Option<Node> {
-    for &v in touched.iter() {
-        dist[v as usize] = Cost::MAX;
-        done[v as usize] = false;
+/// Runs queries with one method, reusing what can be reused.
+struct Runner<'a> {
+    w: &'a Workload,
+    method: Method,
+    search: Search,
+    query: Query,
+}
+
+impl<'a> Runner<'a> {
+    fn new(w: &'a Workload, method: Method) -> Runner<'a> {
+        let mut search = Search::new();
+        let query = Query::default();
+        // Grow the scratch before timing.
+        let _ = search.path_with(&w.map, 0, 0, &query, Algo::Dijkstra);
+        Runner { w, method, search, query }
     }
-    touched.clear();
-    heap.clear();
-    dist[from as usize] = 0;
-    touched.push(from);
-    heap.push(Reverse((0, from)));
-    let mut settled = 0;
-    while let Some(Reverse((d, u))) = heap.pop() {
-        if done[u as usize] {
-            continue;
-        }
-        done[u as usize] = true;
-        settled += 1;
-        if settled == k {
-            return Some(u);
-        }
-        for e in map.edges(u) {
-            let v = map.head(e);
-            let nd = d + map.weight(e) as Cost;
-            if nd < dist[v as usize] {
-                if dist[v as usize] == Cost::MAX {
-                    touched.push(v);
-                }
-                dist[v as usize] = nd;
-                heap.push(Reverse((nd, v)));
+
+    /// The cost of one query, and the nodes settled (hunt) or labelled (petgraph dijkstra).
+    #[inline]
+    fn run(&mut self, p: Pair) -> (Option<Cost>, Option<usize>) {
+        let (s, t) = (NodeIndex::new(p.from as usize), NodeIndex::new(p.to as usize));
+        let o = &self.w.other;
+        match self.method {
+            Method::Hunt(algo) => {
+                let route = self.search.path_with(&self.w.map, p.from, p.to, &self.query, algo).expect("a query");
+                (black_box(route).map(|r| r.cost), Some(self.search.settled()))
+            }
+            Method::PetgraphDijkstra => {
+                let scores = petgraph::algo::dijkstra(&o.graph, s, Some(t), |e| *e.weight() as u64);
+                (scores.get(&t).copied(), Some(scores.len()))
+            }
+            Method::PetgraphAstar => {
+                let found = match &o.points {
+                    Some(points) => {
+                        let target = points[p.to as usize];
+                        let ratio = o.ratio;
+                        petgraph::algo::astar(
+                            &o.graph,
+                            s,
+                            |n| n == t,
+                            |e| *e.weight() as u64,
+                            |n| (chord(&points[n.index()], &target) * ratio) as u64,
+                        )
+                    }
+                    None => petgraph::algo::astar(&o.graph, s, |n| n == t, |e| *e.weight() as u64, |_| 0u64),
+                };
+                (black_box(found).map(|(c, _)| c), None)
+            }
+            Method::PathfindingDijkstra => {
+                let found = pathfinding::directed::dijkstra::dijkstra(
+                    &p.from,
+                    |&v: &u32| {
+                        o.adj[o.first[v as usize] as usize..o.first[v as usize + 1] as usize]
+                            .iter()
+                            .map(|&(h, w)| (h, w as u64))
+                    },
+                    |&v| v == p.to,
+                );
+                (black_box(found).map(|(_, c)| c), None)
             }
         }
     }
-    None
 }
 
-/// CPU time of the calling thread, which unlike wall time does not count the time the thread
-/// waits for a CPU while other processes run. `None` where this bench cannot read it.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn thread_cpu_time() -> Option<Duration> {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec through a valid, exclusive pointer.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    (rc == 0).then(|| Duration::new(ts.sec as u64, ts.nsec as u32))
+/// One row of the per-query table.
+struct Row {
+    set: &'static str,
+    method: Method,
+    queries: usize,
+    /// Mean settled (hunt) or labelled (petgraph dijkstra) nodes.
+    settled: Option<f64>,
+    wall: Stats,
+    cpu: Stats,
+    passes: usize,
 }
 
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn thread_cpu_time() -> Option<Duration> {
-    None
-}
-
-/// Times every query of the set individually with one `Search`, `passes` times over; prints
-/// mean settled nodes, then per-query median, p99 and mean latency: wall time of the first
-/// pass, each query's best wall time over the passes, and each query's best thread CPU time.
+/// Times every query of `pairs` individually, `passes` times over; prints mean settled nodes
+/// and per-query median, p99 and mean: wall time of the first pass, each query's best wall
+/// time over the passes, and each query's best thread CPU time. Asserts each cost equals
+/// `reference[i]` (hunt Dijkstra's) when given; returns the costs.
 /// On a busy shared machine one pass's p99 mostly measures preemption (a few queries in a
-/// hundred lose a ~4 ms time slice) and even best-of wall times stretch when every pass runs
-/// at half a CPU; CPU time is the search's own cost, cache effects of neighbours aside.
-fn per_query_pass(label: &str, map: &Map, pairs: &[Pair], algo: Algo, passes: usize) {
-    let mut search = Search::new();
-    let query = Query::default();
-    // Grow the scratch before timing, as the criterion runs have.
-    let _ = search.path_with(map, 0, 0, &query, algo);
+/// hundred lose a ~4 ms time slice); CPU time is the search's own cost.
+fn per_query_pass(
+    w: &Workload,
+    set: &'static str,
+    pairs: &[Pair],
+    method: Method,
+    passes: usize,
+    reference: Option<&[Option<Cost>]>,
+    rows: &mut Vec<Row>,
+) -> Vec<Option<Cost>> {
+    let label = format!("{}/{}/{set}", w.name, method.id());
+    let mut runner = Runner::new(w, method);
     let mut first = Vec::with_capacity(pairs.len());
     let mut best = vec![Duration::MAX; pairs.len()];
     let mut best_cpu = vec![Duration::MAX; pairs.len()];
+    let mut costs = Vec::with_capacity(pairs.len());
     let mut settled = 0usize;
-    let mut unreachable = 0usize;
+    let mut counted = true;
     let (mut pass_wall, mut pass_cpu) = (Duration::ZERO, Duration::ZERO);
     for pass in 0..passes {
         let (pass_started, pass_cpu_started) = (Instant::now(), thread_cpu_time());
-        for (i, p) in pairs.iter().enumerate() {
+        for (i, &p) in pairs.iter().enumerate() {
             let cpu_started = thread_cpu_time();
             let started = Instant::now();
-            let route = black_box(search.path_with(map, p.from, p.to, &query, algo).expect("an unlimited query"));
+            let (cost, n) = runner.run(p);
             let took = started.elapsed();
             if let (Some(end), Some(start)) = (thread_cpu_time(), cpu_started) {
                 best_cpu[i] = best_cpu[i].min(end.saturating_sub(start));
@@ -282,8 +349,11 @@ fn per_query_pass(label: &str, map: &Map, pairs: &[Pair], algo: Algo, passes: us
             best[i] = best[i].min(took);
             if pass == 0 {
                 first.push(took);
-                settled += search.settled();
-                unreachable += usize::from(route.is_none());
+                costs.push(cost);
+                match n {
+                    Some(n) => settled += n,
+                    None => counted = false,
+                }
             }
         }
         if pass == 0 {
@@ -294,50 +364,52 @@ fn per_query_pass(label: &str, map: &Map, pairs: &[Pair], algo: Algo, passes: us
             };
         }
     }
+    if let Some(reference) = reference {
+        for (i, (got, want)) in costs.iter().zip(reference).enumerate() {
+            assert_eq!(got, want, "{label}: query {i} {:?} costs {got:?}, hunt dijkstra {want:?}", pairs[i]);
+        }
+    }
+    let unreachable = costs.iter().filter(|c| c.is_none()).count();
+    let settled = counted.then(|| settled as f64 / pairs.len() as f64);
     eprintln!(
-        "[{label}] {} queries: mean settled {:.0} nodes/query, {unreachable} unreachable; first pass on a CPU {:.0}% of its wall time",
+        "[{label}] {} queries: mean {} {}, {unreachable} unreachable, costs {}; first pass on a CPU {:.0}% of its wall time",
         pairs.len(),
-        settled as f64 / pairs.len() as f64,
+        if method == Method::PetgraphDijkstra { "labelled" } else { "settled" },
+        settled.map_or("n/a".into(), |s| format!("{s:.0} nodes/query")),
+        if reference.is_some() { "equal to hunt dijkstra's" } else { "are the reference" },
         100.0 * pass_cpu.as_secs_f64() / pass_wall.as_secs_f64()
     );
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let mut rows = vec![("wall, one pass".to_string(), first), (format!("wall, best of {passes}"), best)];
-    if best_cpu[0] != Duration::MAX {
-        rows.push((format!("CPU, best of {passes}"), best_cpu));
-    }
-    for (what, mut times) in rows {
-        times.sort_unstable();
-        let q = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
-        let mean = times.iter().sum::<Duration>() / times.len() as u32;
-        eprintln!(
-            "[{label}] per query, {what}: median {:.3} ms, p99 {:.3} ms, mean {:.3} ms, max {:.3} ms",
-            ms(q(0.5)),
-            ms(q(0.99)),
-            ms(mean),
-            ms(times[times.len() - 1])
-        );
-    }
+    eprintln!("[{label}] per query, wall, one pass: {}", stats(&first));
+    eprintln!("[{label}] per query, wall, best of {passes}: {}", stats(&best));
+    let cpu = if best_cpu[0] != Duration::MAX { stats(&best_cpu) } else { stats(&best) };
+    eprintln!("[{label}] per query, CPU, best of {passes}: {cpu}");
+    rows.push(Row { set, method, queries: pairs.len(), settled, wall: stats(&first), cpu, passes });
+    costs
 }
 
-/// One criterion iteration: every query of `pairs`, one reused `Search`.
-fn run_set(search: &mut Search, map: &Map, pairs: &[Pair], query: &Query, algo: Algo) -> Cost {
+/// One criterion iteration: every query of `pairs`, one reused runner.
+fn run_set(runner: &mut Runner<'_>, pairs: &[Pair]) -> Cost {
     let mut total = 0;
-    for p in pairs {
-        if let Ok(Some(route)) = search.path_with(map, p.from, p.to, query, algo) {
-            total += route.cost;
-        }
+    for &p in pairs {
+        total += runner.run(p).0.unwrap_or(0);
     }
     total
 }
 
 /// Criterion bench of one query set. An iteration runs `chunk` consecutive queries of the set
-/// with one reused `Search`, going on where the previous iteration stopped (wrapping around).
+/// with one reused runner, going on where the previous iteration stopped (wrapping around).
 /// With flat sampling every sample runs the same number of iterations, so when `chunk` is the
 /// set size divided by the sample size, the samples together run each query of the set equally
 /// often and the mean is exactly that of the whole set; criterion's time is per `chunk` queries.
-fn bench_set(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, map: &Map, pairs: &[Pair], algo: Algo, chunk: usize) {
-    let mut search = Search::new();
-    let query = Query::default();
+fn bench_set(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    w: &Workload,
+    pairs: &[Pair],
+    method: Method,
+    chunk: usize,
+) {
+    let mut runner = Runner::new(w, method);
     let mut cursor = 0;
     group.throughput(Throughput::Elements(chunk as u64));
     group.bench_function(id, |b| {
@@ -345,7 +417,7 @@ fn bench_set(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, map: &Map, pair
             let started = Instant::now();
             for _ in 0..iters {
                 let end = (cursor + chunk).min(pairs.len());
-                black_box(run_set(&mut search, map, black_box(&pairs[cursor..end]), &query, algo));
+                black_box(run_set(&mut runner, black_box(&pairs[cursor..end])));
                 cursor = if end == pairs.len() { 0 } else { end };
             }
             started.elapsed()
@@ -353,48 +425,111 @@ fn bench_set(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, map: &Map, pair
     });
 }
 
-/// Groups `<map>/<method>/random` and `<map>/<method>/local`, after the per-query passes.
-fn bench_method(c: &mut Criterion, algo: Algo) {
-    let w = workload();
-    let name = format!("{}/{}", w.name, algo.name());
-    if bench_mode() {
-        per_query_pass(&format!("{name}/random"), &w.map, &w.random, algo, 2);
-        if !w.local.is_empty() {
-            per_query_pass(&format!("{name}/local"), &w.map, &w.local, algo, 5);
-        }
-        cpu_pressure("after the per-query passes");
+/// The methods benched on a map: hunt's five (no A* without coordinates), then the others.
+fn methods(w: &Workload) -> Vec<Method> {
+    let mut m = vec![Method::Hunt(Algo::Dijkstra), Method::Hunt(Algo::Bidir)];
+    if w.map.has_coordinates() {
+        m.push(Method::Hunt(Algo::Astar));
     }
-    let mut group = c.benchmark_group(name);
-    group.sampling_mode(SamplingMode::Flat);
-    // Random NY queries with Dijkstra settle half the map, 20-30 ms each: the whole set per
-    // iteration would make the minimum of 10 samples take 5 minutes. So an iteration is a tenth
-    // of the set and the samples go through it a whole number of times (see `bench_set`).
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(25));
-    bench_set(&mut group, "random", &w.map, &w.random, algo, w.random.len().div_ceil(10));
-    if !w.local.is_empty() {
-        // Local queries take 0.3-0.5 ms: an iteration is the whole set.
-        group.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
-        bench_set(&mut group, "local", &w.map, &w.local, algo, w.local.len());
-    }
-    group.finish();
+    m.extend([
+        Method::Hunt(Algo::Alt),
+        Method::Hunt(Algo::Auto),
+        Method::PetgraphDijkstra,
+        Method::PetgraphAstar,
+        Method::PathfindingDijkstra,
+    ]);
+    m
 }
 
-/// Prints the kernel's CPU pressure (share of time some task waited for a CPU), so numbers
-/// taken on a busy shared machine say how busy it was.
-fn cpu_pressure(when: &str) {
-    if !bench_mode() {
-        return;
+/// Per-query passes of every method on both sets (costs checked against hunt Dijkstra), a
+/// markdown table, then the criterion groups `<map>/<method>/{random,local}`.
+fn bench_map(c: &mut Criterion, w: &Workload) {
+    let methods = methods(w);
+    let subset = &w.random[..RANDOM_SUBSET.min(w.random.len())];
+    let mut rows = Vec::new();
+    if bench_mode() {
+        let mut reference_random = None;
+        let mut reference_local = None;
+        for &m in &methods {
+            let pairs = if m.third_party() { subset } else { &w.random[..] };
+            let reference = reference_random.as_ref().map(|r: &Vec<Option<Cost>>| &r[..pairs.len()]);
+            let costs = per_query_pass(w, "random", pairs, m, 1, reference, &mut rows);
+            reference_random.get_or_insert(costs);
+            if !w.local.is_empty() {
+                let costs = per_query_pass(w, "local", &w.local, m, 3, reference_local.as_deref(), &mut rows);
+                reference_local.get_or_insert(costs);
+            }
+        }
+        cpu_pressure(&format!("after the {} per-query passes", w.name));
+        table(w, &rows);
+    } else {
+        // Smoke test: every method agrees with hunt Dijkstra on the few queries.
+        for pairs in [&w.random[..], &w.local[..]] {
+            let want: Vec<_> = pairs.iter().map(|&p| Runner::new(w, Method::Hunt(Algo::Dijkstra)).run(p).0).collect();
+            for &m in &methods {
+                let mut runner = Runner::new(w, m);
+                let got: Vec<_> = pairs.iter().map(|&p| runner.run(p).0).collect();
+                assert_eq!(got, want, "{} on {}", m.name(), w.name);
+            }
+        }
     }
-    if let Ok(text) = std::fs::read_to_string("/proc/pressure/cpu") {
-        let some = text.lines().next().unwrap_or("").trim_start_matches("some ");
-        eprintln!("[cpu pressure {when}] {some}");
+    for &m in &methods {
+        let mut group = c.benchmark_group(format!("{}/{}", w.name, m.id()));
+        group.sampling_mode(SamplingMode::Flat);
+        // Random queries with a Dijkstra-like method settle half the map, 20-80 ms each: an
+        // iteration is 20 queries of the 200-query subset, 10 samples going through it a
+        // whole number of times (see `bench_set`).
+        group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
+        bench_set(&mut group, "random", w, subset, m, subset.len().div_ceil(10));
+        if !w.local.is_empty() {
+            group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+            bench_set(&mut group, "local", w, &w.local, m, w.local.len().div_ceil(10));
+        }
+        group.finish();
     }
+}
+
+/// The per-query results as a markdown table, with ratios of CPU medians to petgraph dijkstra.
+fn table(w: &Workload, rows: &[Row]) {
+    eprintln!(
+        "\n[{}] per-query table (CPU: each query's best thread CPU time over the passes; wall: one pass)\n",
+        w.name
+    );
+    eprintln!(
+        "| set | method | queries | mean settled | CPU median / p99 | wall (one pass) median / p99 | speed-up vs petgraph dijkstra (CPU median) |"
+    );
+    eprintln!("| --- | --- | ---: | ---: | --- | --- | ---: |");
+    for set in ["random", "local"] {
+        let base = rows.iter().find(|r| r.set == set && r.method == Method::PetgraphDijkstra).map(|r| r.cpu.median);
+        for r in rows.iter().filter(|r| r.set == set) {
+            let settled = match (r.settled, r.method) {
+                (Some(s), Method::PetgraphDijkstra) => format!("({s:.0} labelled)"),
+                (Some(s), _) => format!("{s:.0}"),
+                (None, _) => "n/a".into(),
+            };
+            let ratio = base.map_or("".into(), |b| format!("{:.2}x", b.as_secs_f64() / r.cpu.median.as_secs_f64()));
+            eprintln!(
+                "| {set} | {} | {} ({} pass{}) | {settled} | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {ratio} |",
+                r.method.name(),
+                r.queries,
+                r.passes,
+                if r.passes == 1 { "" } else { "es" },
+                ms(r.cpu.median),
+                ms(r.cpu.p99),
+                ms(r.wall.median),
+                ms(r.wall.p99),
+            );
+        }
+    }
+    eprintln!();
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     cpu_pressure("at start");
-    bench_method(&mut c, Algo::Dijkstra);
-    cpu_pressure("at end");
+    for w in workloads() {
+        bench_map(&mut c, &w);
+        cpu_pressure(&format!("after {}", w.name));
+    }
     c.final_summary();
 }

@@ -244,8 +244,12 @@ impl Map {
         self.geo_ratio = ratio;
     }
 
-    /// After `edge` took `weight`: keeps the A* scale and the landmarks valid.
-    fn weight_changed(&mut self, edge: usize, tail: Node, weight: Weight) {
+    /// After `edge` went from `old` to `weight`: keeps the A* scale and the landmarks valid.
+    /// An increase can invalidate neither (both are lower bounds), so it costs nothing here.
+    fn weight_changed(&mut self, edge: usize, tail: Node, old: Weight, weight: Weight) {
+        if weight >= old {
+            return;
+        }
         if self.located > 0 {
             let head = self.head[edge] as usize;
             let r = geo::edge_ratio(weight, &self.points[tail as usize], &self.points[head]);
@@ -329,10 +333,10 @@ impl Map {
             let (u, v) = (self.node(e.from).unwrap_or(0), self.node(e.to).unwrap_or(0));
             match self.edge(u, v) {
                 Some(edge) => {
-                    Arc::make_mut(&mut self.weight)[edge] = e.weight;
+                    let old = std::mem::replace(&mut Arc::make_mut(&mut self.weight)[edge], e.weight);
                     let f = &mut Arc::make_mut(&mut self.flags)[edge];
                     *f = (*f & !CLASS_BITS) | class;
-                    self.weight_changed(edge, u, e.weight);
+                    self.weight_changed(edge, u, old, e.weight);
                 }
                 None => fresh.push((u, v, e.weight, i)),
             }
@@ -366,9 +370,10 @@ impl Map {
         let found = self.find_edges(edges.iter().map(|e| (e.from, e.to)))?;
         let mut changed = 0;
         for (&(edge, tail), spec) in found.iter().zip(edges) {
-            if self.weight[edge] != spec.weight {
+            let old = self.weight[edge];
+            if old != spec.weight {
                 Arc::make_mut(&mut self.weight)[edge] = spec.weight;
-                self.weight_changed(edge, tail, spec.weight);
+                self.weight_changed(edge, tail, old, spec.weight);
                 changed += 1;
             }
         }
