@@ -18,7 +18,7 @@ run: build
 	@PORT=$(PORT) scripts/run
 
 test: build
-	$(CARGO) test --release --workspace --all-targets
+	$(CARGO) test --release --workspace --tests --benches
 
 bench: build
 	$(CARGO) bench --bench search

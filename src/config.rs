@@ -7,7 +7,7 @@ use redis_module::{Context, ContextFlags};
 
 pub const DEFAULT_MAX_NODES: i64 = 100_000_000;
 pub const DEFAULT_MAX_BATCH: i64 = 1_000_000;
-pub const DEFAULT_INLINE_BUDGET: i64 = 5_000;
+pub const DEFAULT_INLINE_BUDGET: i64 = 500;
 pub const DEFAULT_MAX_SETTLED: i64 = 100_000_000;
 pub const DEFAULT_MAX_PAYLOAD: i64 = 64 * 1024;
 pub const DEFAULT_MAX_CLUE_ID: i64 = 512;

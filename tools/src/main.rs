@@ -3,10 +3,13 @@
 
 mod benchmark;
 mod cpu;
+mod load;
 mod message;
+mod path;
 mod push;
 mod resp;
 mod server;
+mod stall;
 
 use std::process::ExitCode;
 
@@ -24,10 +27,18 @@ enum Command {
     /// Pub/Sub fan-out: subscribers on one board, a publisher on a fixed tick; delivery latency,
     /// completeness and the server's CPU, then HUNT.CLUE next to GET with redis-benchmark
     Push(push::PushArgs),
+    /// HUNT.PATH under N closed-loop connections on a road map (local and random pairs), next to
+    /// PING and GET in the same run: throughput, p50 / p99 / p99.9 latency, every reply checked
+    Path(path::PathArgs),
+    /// Main-thread stalls: PING and HUNT.CLUE latency from a probe while far-pair HUNT.PATH runs
+    /// nonstop, with offloading on and off; then HUNT.PATH throughput with 0, 1 and 2 workers
+    Stall(stall::StallArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Push(args) => push::main(args),
+        Command::Path(args) => path::main(args),
+        Command::Stall(args) => stall::main(args),
     }
 }

@@ -194,7 +194,7 @@ fn validate(args: &PushArgs) -> Result<(), String> {
 }
 
 /// Lifts the soft open-files limit towards `want` (up to the hard limit).
-fn raise_open_files(want: u64) {
+pub(crate) fn raise_open_files(want: u64) {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return;
@@ -208,7 +208,7 @@ fn raise_open_files(want: u64) {
     }
 }
 
-fn progress(msg: impl AsRef<str>) {
+pub(crate) fn progress(msg: impl AsRef<str>) {
     eprintln!("[hunt-bench] {}", msg.as_ref());
 }
 
@@ -242,7 +242,7 @@ fn endpoint(args: &PushArgs, spawned: Option<&SpawnedServer>) -> Result<Endpoint
     })
 }
 
-fn info_field(info: &str, name: &str) -> Option<String> {
+pub(crate) fn info_field(info: &str, name: &str) -> Option<String> {
     info.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')).map(|v| v.trim().to_string())
 }
 
@@ -785,7 +785,7 @@ impl Summary {
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     if sorted.is_empty() {
         return None;
     }
@@ -798,11 +798,11 @@ fn ms(ns: Option<u64>) -> String {
     ns.map_or("–".into(), |ns| format!("{:.2}", ns as f64 / 1e6))
 }
 
-fn pct(v: Option<f64>) -> String {
+pub(crate) fn pct(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.1} %"))
 }
 
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
