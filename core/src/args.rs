@@ -67,6 +67,19 @@ impl<'a> Args<'a> {
         Ok(value)
     }
 
+    /// The rest of the arguments as items of `per_item` arguments each: how many there are.
+    /// None, or a partial item, is a wrong arity; more than `max_batch` is refused.
+    pub fn batch(&self, per_item: usize, max_batch: usize) -> Result<usize, Error> {
+        if self.is_empty() || self.remaining() % per_item != 0 {
+            return Err(Error::WrongArity);
+        }
+        let items = self.remaining() / per_item;
+        if items > max_batch {
+            return Err(Error::TooManyItems { limit: max_batch });
+        }
+        Ok(items)
+    }
+
     /// A count that announces that many following arguments: it cannot exceed what is left,
     /// so a forged count never makes anyone allocate for it.
     pub fn count(&mut self, what: &'static str, per_item: usize) -> Result<usize, Error> {

@@ -21,13 +21,7 @@ pub fn add_edges(raw: &[&[u8]], max_batch: usize) -> Result<AddEdges, Error> {
 
 /// `from to weight` triples up to the end of the arguments.
 pub fn edge_list(args: &mut Args, max_batch: usize) -> Result<Vec<EdgeSpec>, Error> {
-    if args.is_empty() || args.remaining() % 3 != 0 {
-        return Err(Error::WrongArity);
-    }
-    if args.remaining() / 3 > max_batch {
-        return Err(Error::TooManyItems { limit: max_batch });
-    }
-    let mut edges = Vec::with_capacity(args.remaining() / 3);
+    let mut edges = Vec::with_capacity(args.batch(3, max_batch)?);
     while !args.is_empty() {
         edges.push(EdgeSpec { from: args.node_id()?, to: args.node_id()?, weight: args.weight()? });
     }
@@ -230,13 +224,7 @@ pub fn set_weights(raw: &[&[u8]], max_batch: usize) -> Result<Vec<EdgeSpec>, Err
 /// `HUNT.CLOSE map from to [from to ...]` and `HUNT.OPEN ...`
 pub fn edge_pairs(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, NodeId)>, Error> {
     let mut args = Args::new(raw);
-    if args.is_empty() || args.remaining() % 2 != 0 {
-        return Err(Error::WrongArity);
-    }
-    if args.remaining() / 2 > max_batch {
-        return Err(Error::TooManyItems { limit: max_batch });
-    }
-    let mut pairs = Vec::with_capacity(args.remaining() / 2);
+    let mut pairs = Vec::with_capacity(args.batch(2, max_batch)?);
     while !args.is_empty() {
         pairs.push((args.node_id()?, args.node_id()?));
     }
@@ -246,13 +234,7 @@ pub fn edge_pairs(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, NodeId
 /// `HUNT.NODES map id lon lat [id lon lat ...]`: coordinates in degrees.
 pub fn nodes(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, f64, f64)>, Error> {
     let mut args = Args::new(raw);
-    if args.is_empty() || args.remaining() % 3 != 0 {
-        return Err(Error::WrongArity);
-    }
-    if args.remaining() / 3 > max_batch {
-        return Err(Error::TooManyItems { limit: max_batch });
-    }
-    let mut nodes = Vec::with_capacity(args.remaining() / 3);
+    let mut nodes = Vec::with_capacity(args.batch(3, max_batch)?);
     while !args.is_empty() {
         let id = args.node_id()?;
         let lon = args.degrees("longitude", 180.0)?;

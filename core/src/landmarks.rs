@@ -39,9 +39,8 @@ impl Landmarks {
         let mut dist = vec![UNKNOWN; n];
         let mut nodes = Vec::with_capacity(count);
         // Start from the node farthest from node 0, a cheap way to land on the map's rim.
-        let mut next = 0;
         search.distances(map, 0, false, &mut dist, 1, 0);
-        next = farthest(&dist, &nodes).unwrap_or(next);
+        let mut next = farthest(&dist, &nodes).unwrap_or(0);
         while nodes.len() < count {
             nodes.push(next);
             search.distances(map, next, false, &mut dist, 1, 0);

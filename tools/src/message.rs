@@ -27,7 +27,8 @@ fn number(field: &[u8]) -> Result<u64, &'static str> {
     if field.is_empty() || field.len() > 20 || !field.iter().all(u8::is_ascii_digit) {
         return Err("a header number is not decimal");
     }
-    std::str::from_utf8(field).unwrap().parse().map_err(|_| "a header number is out of range")
+    let text = std::str::from_utf8(field).map_err(|_| "a header number is not decimal")?;
+    text.parse().map_err(|_| "a header number is out of range")
 }
 
 pub fn parse(message: &[u8]) -> Result<HuntMessage<'_>, &'static str> {

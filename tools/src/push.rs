@@ -279,6 +279,7 @@ async fn run(args: PushArgs) -> Result<Report, String> {
     let ids: Vec<Vec<u8>> = (0..args.clues).map(|i| format!("bench-{i}").into_bytes()).collect();
     let mut base_version = 0u64;
     for id in &ids {
+        // Cannot fail: `run` refused a --payload-bytes too small for the largest sequence and time.
         let payload = message::bench_payload(0, 0, args.payload_bytes).unwrap();
         base_version = redis::cmd("HUNT.PUBLISH")
             .arg(&board)
@@ -402,6 +403,7 @@ async fn run(args: PushArgs) -> Result<Report, String> {
     let get_cmd: Vec<&[u8]> = vec![b"GET", &get_key];
     let mut bench_rows = Vec::new();
     if args.bench_requests > 0 {
+        // Cannot fail: `run` refused a --payload-bytes too small for the largest sequence and time.
         let value = message::bench_payload(0, 0, args.payload_bytes).unwrap();
         let _: () = redis::cmd("SET").arg(&get_key).arg(&value).query(&mut con).map_err(|e| e.to_string())?;
         let clue_reply: redis::Value =
@@ -533,6 +535,7 @@ fn publish(
         for (c, id) in shared.ids.iter().enumerate() {
             let seq = tick * clues + c as u64 + 1;
             let sent = shared.epoch.elapsed().as_nanos() as u64;
+            // Cannot fail: `run` refused a --payload-bytes too small for the largest sequence and time.
             let payload = message::bench_payload(seq, sent, shared.payload_bytes).unwrap();
             pipe.cmd("HUNT.PUBLISH").arg(&shared.board).arg(id).arg(payload);
         }
