@@ -43,6 +43,7 @@ redis_module! {
         ["hunt.reach", guarded!(query_commands::reach), "readonly", 1, 1, 1, ""],
         ["hunt.matrix", guarded!(query_commands::matrix), "readonly", 1, 1, 1, ""],
         ["hunt.mapinfo", guarded!(map_commands::map_info), "readonly fast", 1, 1, 1, ""],
+        ["hunt.scan", guarded!(map_commands::scan), "readonly", 1, 1, 1, ""],
         ["hunt.publish", guarded!(board_commands::publish), "write deny-oom fast", 1, 1, 1, ""],
         ["hunt.unpublish", guarded!(board_commands::unpublish), "write fast", 1, 1, 1, ""],
         ["hunt.clue", guarded!(board_commands::clue), "readonly fast", 1, 1, 1, ""],

@@ -84,6 +84,48 @@ pub fn landmarks(ctx: &Context, args: &[RedisString]) -> RedisResult {
     })
 }
 
+/// `HUNT.SCAN map cursor [COUNT count]`: `[next cursor, [[id, lon, lat, [[to, weight, class,
+/// closed], ...]], ...]]`, a page of nodes in index order with their out-edges. A missing map
+/// is an empty scan.
+pub fn scan(ctx: &Context, args: &[RedisString]) -> RedisResult {
+    let request = command::scan(&rest(args, 1)?, config::max_batch(ctx)).map_err(reply_error)?;
+    let key = ctx.open_key(&args[1]);
+    let Some(map) = types::read::<Map>(&key, &MAP_TYPE)? else {
+        return Ok(RedisValue::Array(vec![RedisValue::BulkString("0".into()), RedisValue::Array(Vec::new())]));
+    };
+    let (page, next) = map.scan(request.cursor, request.count);
+    let degrees = |d: Option<f64>| d.map_or(RedisValue::Null, |d| RedisValue::BulkString(format_degrees(d)));
+    let nodes = page
+        .map(|u| {
+            let edges = map
+                .out_edges(u)
+                .map(|e| {
+                    RedisValue::Array(vec![
+                        RedisValue::Integer(e.to as i64),
+                        RedisValue::Integer(e.weight.into()),
+                        RedisValue::Integer(e.class.into()),
+                        RedisValue::Integer(e.closed.into()),
+                    ])
+                })
+                .collect();
+            let at = map.coordinates(u);
+            RedisValue::Array(vec![
+                RedisValue::Integer(map.id(u) as i64),
+                degrees(at.map(|(lon, _)| lon)),
+                degrees(at.map(|(_, lat)| lat)),
+                RedisValue::Array(edges),
+            ])
+        })
+        .collect();
+    Ok(RedisValue::Array(vec![RedisValue::BulkString(next.to_string()), RedisValue::Array(nodes)]))
+}
+
+/// Degrees with six decimals (a millionth of a degree, the DIMACS unit, about 0.1 m), no `-0`.
+fn format_degrees(d: f64) -> String {
+    let text = format!("{d:.6}");
+    if text == "-0.000000" { "0.000000".to_string() } else { text }
+}
+
 /// `HUNT.MAPINFO map`
 pub fn map_info(ctx: &Context, args: &[RedisString]) -> RedisResult {
     command::no_arguments(&rest(args, 1)?[..]).map_err(reply_error)?;

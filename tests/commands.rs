@@ -515,3 +515,80 @@ fn restore_refuses_damaged_blobs_without_harm() {
     ping(&mut con);
     assert!(server.is_running(), "the server died");
 }
+
+/// One page of `HUNT.SCAN`: the next cursor and the nodes `[id, lon, lat, [[to, weight, class,
+/// closed], ...]]`.
+fn scan_page(con: &mut redis::Connection, key: &str, cursor: &str, count: &str) -> (String, Vec<Value>) {
+    match ok(con, &["HUNT.SCAN", key, cursor, "COUNT", count]) {
+        Value::Array(reply) if reply.len() == 2 => match &reply[1] {
+            Value::Array(nodes) => (text(&reply[0]), nodes.clone()),
+            other => panic!("HUNT.SCAN nodes: {other:?}"),
+        },
+        other => panic!("HUNT.SCAN reply: {other:?}"),
+    }
+}
+
+#[test]
+fn a_scan_returns_every_node_once_with_its_coordinates_and_out_edges() {
+    let server = Server::start("scan", &[]);
+    let mut con = server.con();
+    small_map(&mut con, "m");
+    ok(&mut con, &["HUNT.CLOSE", "m", "1", "3"]);
+    ok(&mut con, &["HUNT.NODES", "m", "1", "12.5", "41.9", "2", "-0.0000001", "-41.25"]);
+    let (mut cursor, mut nodes) = ("0".to_string(), Vec::new());
+    loop {
+        let (next, page) = scan_page(&mut con, "m", &cursor, "3");
+        assert!(page.len() <= 3, "COUNT bounds a page");
+        nodes.extend(page);
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    // Coordinates are stored as 32-bit unit vectors: good to about 1e-5 degree (1 m).
+    let degrees = |v: &Value| match v {
+        Value::Nil => None,
+        other => Some(text(other).parse::<f64>().expect("degrees")),
+    };
+    let edges = |v: &Value| match v {
+        Value::Array(edges) => edges
+            .iter()
+            .map(|e| match e {
+                Value::Array(f) => (int(&f[0]), int(&f[1]), int(&f[2]), int(&f[3])),
+                other => panic!("edge {other:?}"),
+            })
+            .collect::<Vec<_>>(),
+        other => panic!("edges {other:?}"),
+    };
+    let seen: Vec<_> = nodes
+        .iter()
+        .map(|n| match n {
+            Value::Array(f) => (int(&f[0]), degrees(&f[1]), degrees(&f[2]), edges(&f[3])),
+            other => panic!("node {other:?}"),
+        })
+        .collect();
+    let expected = [
+        (1, Some(12.5), Some(41.9), vec![(2, 4, 0, 0), (3, 20, 0, 1), (4, 3, 2, 0)]),
+        (2, Some(0.0), Some(-41.25), vec![(3, 5, 0, 0), (4, 12, 0, 0)]),
+        (3, None, None, vec![(4, 1, 0, 0)]),
+        (4, None, None, vec![]),
+    ];
+    assert_eq!(seen.len(), expected.len());
+    let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-5,
+        (a, b) => a == b,
+    };
+    for (got, want) in seen.iter().zip(&expected) {
+        assert_eq!((got.0, &got.3), (want.0, &want.3));
+        assert!(near(got.1, want.1) && near(got.2, want.2), "{got:?} vs {want:?}");
+    }
+    assert_eq!(text(&nodes[1].clone().into_sequence().unwrap()[1]), "0.000000", "no -0");
+    // A cursor past the end is an empty, final page; a missing key is an empty scan.
+    assert_eq!(scan_page(&mut con, "m", "99", "10"), ("0".to_string(), vec![]));
+    assert_eq!(scan_page(&mut con, "nokey", "0", "10"), ("0".to_string(), vec![]));
+    assert_eq!(err(&mut con, &["HUNT.SCAN", "m", "0", "COUNT", "0"]), "ERR count must be between 1 and 1000000");
+    assert_eq!(err(&mut con, &["HUNT.SCAN", "m", "x"]), "ERR cursor is not an integer or out of range");
+    assert_eq!(err(&mut con, &["HUNT.SCAN", "m", "0", "MATCH", "1"]), "ERR syntax error");
+    ok(&mut con, &["SET", "s", "v"]);
+    assert!(err(&mut con, &["HUNT.SCAN", "s", "0"]).starts_with("WRONGTYPE"));
+}

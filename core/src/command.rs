@@ -315,6 +315,29 @@ pub fn matrix(raw: &[&[u8]], max_batch: usize) -> Result<Matrix, Error> {
     Ok(Matrix { sources, targets, options: Options::parse(&mut args)? })
 }
 
+/// `HUNT.SCAN map cursor [COUNT count]`
+#[derive(Debug, PartialEq)]
+pub struct Scan {
+    /// The index of the next node to return; 0 starts a scan.
+    pub cursor: u64,
+    /// Nodes per page: 100 by default (or `max_batch` if smaller), at most `max_batch`.
+    pub count: usize,
+}
+
+pub const DEFAULT_SCAN_COUNT: usize = 100;
+
+pub fn scan(raw: &[&[u8]], max_batch: usize) -> Result<Scan, Error> {
+    let mut args = Args::new(raw);
+    let cursor = args.int("cursor", 0, crate::map::Node::MAX as u64)?;
+    let max = max_batch.clamp(1, u32::MAX as usize);
+    let count =
+        if args.keyword("COUNT") { args.int("count", 1, max as u64)? as usize } else { DEFAULT_SCAN_COUNT.min(max) };
+    if !args.is_empty() {
+        return Err(Error::Syntax);
+    }
+    Ok(Scan { cursor, count })
+}
+
 /// Commands whose only arguments are the key: checks that nothing else was given.
 pub fn no_arguments(raw: &[&[u8]]) -> Result<(), Error> {
     if raw.is_empty() { Ok(()) } else { Err(Error::WrongArity) }
@@ -378,6 +401,25 @@ mod tests {
         assert_eq!(matrix(&argv("TO 1 3"), 10), Err(Error::Syntax));
         assert_eq!(matrix(&argv("FROM 2 1 2 TO 1 3"), 1), Err(Error::TooManyItems { limit: 1 }));
         assert_eq!(edge_pairs(&argv("1 2 3"), 10), Err(Error::WrongArity));
+    }
+
+    #[test]
+    fn scan_reads_a_cursor_and_a_bounded_count() {
+        assert_eq!(scan(&argv("0"), 1000), Ok(Scan { cursor: 0, count: 100 }));
+        assert_eq!(scan(&argv("0"), 10), Ok(Scan { cursor: 0, count: 10 }), "the default fits max-batch");
+        assert_eq!(scan(&argv("250 count 1000"), 1000), Ok(Scan { cursor: 250, count: 1000 }));
+        assert_eq!(scan(&argv("0 COUNT 0"), 1000), Err(Error::OutOfRange { what: "count", min: 1, max: 1000 }));
+        assert_eq!(scan(&argv("0 COUNT 1001"), 1000), Err(Error::OutOfRange { what: "count", min: 1, max: 1000 }));
+        assert_eq!(scan(&argv("x"), 1000), Err(Error::NotInteger { what: "cursor" }));
+        assert_eq!(scan(&argv("-1"), 1000), Err(Error::OutOfRange { what: "cursor", min: 0, max: u32::MAX as u64 }));
+        assert_eq!(
+            scan(&argv("4294967296"), 1000),
+            Err(Error::OutOfRange { what: "cursor", min: 0, max: u32::MAX as u64 })
+        );
+        assert_eq!(scan(&argv("0 COUNT"), 1000), Err(Error::WrongArity));
+        assert_eq!(scan(&argv("0 COUNT 5 COUNT 5"), 1000), Err(Error::Syntax));
+        assert_eq!(scan(&argv("0 MATCH x"), 1000), Err(Error::Syntax));
+        assert_eq!(scan(&argv(""), 1000), Err(Error::WrongArity));
     }
 
     #[test]

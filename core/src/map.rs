@@ -39,6 +39,15 @@ pub struct EdgeSpec {
     pub weight: Weight,
 }
 
+/// One out-edge as [`Map::out_edges`] shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeView {
+    pub to: NodeId,
+    pub weight: Weight,
+    pub class: u8,
+    pub closed: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Map {
     /// Dense index -> user id.
@@ -201,6 +210,27 @@ impl Map {
     /// The coordinates of a node, in degrees (longitude, latitude).
     pub fn coordinates(&self, node: Node) -> Option<(f64, f64)> {
         self.points.get(node as usize).filter(|p| geo::has(p)).map(|&p| geo::degrees(p))
+    }
+
+    /// The out-edges of a node as a reader sees them: target id, weight, class, closed.
+    pub fn out_edges(&self, node: Node) -> impl Iterator<Item = EdgeView> + '_ {
+        self.edges(node).map(move |e| EdgeView {
+            to: self.ids[self.head[e] as usize],
+            weight: self.weight[e],
+            class: self.class(e),
+            closed: self.is_closed(e),
+        })
+    }
+
+    /// One page of a scan over the nodes in index order (`HUNT.SCAN`): the nodes from
+    /// `cursor` on, at most `count`, and the cursor of the next page (0 when this page ends the
+    /// scan). Nodes are only ever appended, so a scan returns every node that existed when it
+    /// started exactly once; a cursor past the end is an empty, final page.
+    pub fn scan(&self, cursor: u64, count: usize) -> (std::ops::Range<Node>, u64) {
+        let n = self.node_count() as u64;
+        let start = cursor.min(n);
+        let end = start.saturating_add(count as u64).min(n);
+        (start as Node..end as Node, if end < n { end } else { 0 })
     }
 
     /// Landmark data, if computed and still valid for the current weights.
@@ -637,6 +667,36 @@ mod tests {
         map.set_closed(&[(1, 2)], true).unwrap();
         assert_eq!((snapshot.weight(0), snapshot.is_closed(0)), (5, false));
         assert_eq!((map.weight(0), map.is_closed(0)), (8, true));
+    }
+
+    #[test]
+    fn a_scan_visits_every_node_once_with_its_out_edges() {
+        let mut map = Map::new();
+        map.add_edges(&[e(10, 20, 5), e(20, 30, 6), e(30, 10, 7), e(10, 30, 8)], 0, usize::MAX).unwrap();
+        map.add_edges(&[e(30, 20, 9)], 3, usize::MAX).unwrap();
+        map.set_closed(&[(10, 30)], true).unwrap();
+        let (mut cursor, mut seen) = (0, Vec::new());
+        loop {
+            let (page, next) = map.scan(cursor, 2);
+            assert!(page.len() <= 2);
+            seen.extend(page.map(|u| (map.id(u), map.out_edges(u).collect::<Vec<_>>())));
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let view = |to, weight, class, closed| EdgeView { to, weight, class, closed };
+        assert_eq!(
+            seen,
+            [
+                (10, vec![view(20, 5, 0, false), view(30, 8, 0, true)]),
+                (20, vec![view(30, 6, 0, false)]),
+                (30, vec![view(10, 7, 0, false), view(20, 9, 3, false)]),
+            ]
+        );
+        assert_eq!(map.scan(3, 5), (3..3, 0), "the end is an empty, final page");
+        assert_eq!(map.scan(u64::MAX, usize::MAX), (3..3, 0));
+        assert_eq!(Map::new().scan(0, 10), (0..0, 0));
     }
 
     #[test]

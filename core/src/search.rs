@@ -99,11 +99,14 @@ struct Filter {
     /// `0x10` (closed edges unusable) for queries, `0` for landmark precomputation.
     closed: u8,
     max_cost: Cost,
+    /// The query avoids nodes: only then is the avoided-node table read (one cache miss less
+    /// per edge otherwise).
+    avoids: bool,
 }
 
 impl Filter {
     fn of(query: &Query) -> Filter {
-        Filter { mask: query.mask, closed: 0x10, max_cost: query.max_cost }
+        Filter { mask: query.mask, closed: 0x10, max_cost: query.max_cost, avoids: !query.avoid.is_empty() }
     }
 
     #[inline]
@@ -458,7 +461,7 @@ impl Search {
         self.reset(n, &[]);
         let generation = self.generation;
         let dir = if backward { Dir::Backward } else { Dir::Forward };
-        let filter = Filter { mask: ALL_CLASSES, closed: 0, max_cost: Cost::MAX };
+        let filter = Filter { mask: ALL_CLASSES, closed: 0, max_cost: Cost::MAX, avoids: false };
         for v in 0..n {
             out[v * stride + offset] = UNKNOWN;
         }
@@ -509,7 +512,7 @@ fn settle_next(
         slot.mark = generation + 1;
         let d = slot.cost;
         let mut relax = |v: Node, e: usize| {
-            if !filter.usable(flags[e]) || avoided[v as usize] == generation {
+            if !filter.usable(flags[e]) || (filter.avoids && avoided[v as usize] == generation) {
                 return;
             }
             let nd = d + weight[e] as Cost;
