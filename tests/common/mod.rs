@@ -267,6 +267,12 @@ impl Server {
         panic!("port {} stayed busy:\n{last}", self.port);
     }
 
+    /// Kills the server with SIGKILL (`kill -9`: no shutdown, no last write) and reaps it.
+    /// `restart` then starts it again from whatever reached its files.
+    pub fn kill9(&mut self) {
+        self.kill();
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
