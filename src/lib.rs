@@ -6,6 +6,7 @@ use redis_module::alloc::RedisAlloc;
 use redis_module::{Context, RedisString, Status, redis_module};
 
 mod board_commands;
+mod command_info;
 mod config;
 mod guard;
 mod map_commands;
@@ -21,7 +22,16 @@ const MODULE_VERSION: i32 = 1_00;
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     guard::install_panic_hook();
-    ctx.log_notice(&format!("hunt {} loaded", env!("CARGO_PKG_VERSION")));
+    let described = command_info::apply(ctx);
+    ctx.log_notice(&format!(
+        "hunt {} loaded; this server takes {}",
+        env!("CARGO_PKG_VERSION"),
+        if described.is_empty() {
+            "no command metadata (ACL: grant commands one by one)".to_string()
+        } else {
+            described.join(", ")
+        }
+    ));
     Status::Ok
 }
 
