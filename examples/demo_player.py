@@ -162,7 +162,7 @@ class Player(threading.Thread):
         if self.route is None or self.route.path == before:
             return  # nothing to say when the way stays the same
         if before is None:
-            reason = "starts"
+            reason = "sets off"
         else:
             self.reroutes += 1
             moved = ", ".join(f"{u.id.decode()} {'removed' if u.removed else f'now at {u.node}'}" for u in changes)

@@ -40,7 +40,7 @@ def test_three_players_walk_to_moving_clues_and_reroute(
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     for player in ["Ada", "Bruno", "Chiara"]:
-        assert any(re.match(rf"\[ *[\d.]+s\] {player} +starts: at node \d+, heading for ", line) for line in lines)
+        assert any(re.match(rf"\[ *[\d.]+s\] {player} +sets off: at node \d+, heading for ", line) for line in lines)
         assert any(line.startswith(f"summary {player} ") for line in lines), done.stdout
     assert any(" reroutes (" in line for line in lines), done.stdout
     assert sum(1 for line in lines if " master  moves " in line) >= 3, done.stdout
