@@ -43,6 +43,10 @@ pub struct Board {
     live: usize,
 }
 
+/// The last version a board may take: versions are replied as Redis integers (`i64`), so a
+/// board never goes past `i64::MAX` and a saved board claiming more is corrupt.
+pub const MAX_VERSION: u64 = i64::MAX as u64;
+
 /// A version condition: `IFVERSION v` (0: the clue must not exist).
 pub type Expected = Option<u64>;
 
@@ -90,7 +94,7 @@ impl Board {
     /// Stores a clue at the next board version.
     pub fn publish(&mut self, id: &[u8], clue: Clue, expected: Expected) -> Result<Change, Error> {
         self.check(id, expected)?;
-        let version = self.version.checked_add(1).ok_or(Error::VersionExhausted)?;
+        let version = self.next_version()?;
         Ok(self.apply(Change { id: id.to_vec(), version, clue: Some(clue) }))
     }
 
@@ -100,8 +104,12 @@ impl Board {
         if self.clue(id).is_none() {
             return Ok(None);
         }
-        let version = self.version.checked_add(1).ok_or(Error::VersionExhausted)?;
+        let version = self.next_version()?;
         Ok(Some(self.apply(Change { id: id.to_vec(), version, clue: None })))
+    }
+
+    fn next_version(&self) -> Result<u64, Error> {
+        self.version.checked_add(1).filter(|&v| v <= MAX_VERSION).ok_or(Error::VersionExhausted)
     }
 
     /// Applies a change as decided elsewhere: by `publish`/`unpublish` here, or by the primary
@@ -127,6 +135,9 @@ impl Board {
     pub fn replay(&mut self, change: Change) -> Result<Change, Error> {
         if change.version <= self.version {
             return Err(Error::Stale { id: change.id, version: self.version });
+        }
+        if change.version > MAX_VERSION {
+            return Err(Error::VersionExhausted);
         }
         Ok(self.apply(change))
     }
@@ -159,6 +170,9 @@ impl Board {
     /// Rebuilds a board from saved entries, checking that versions are unique and not newer
     /// than the board's.
     pub fn from_entries(version: u64, entries: Vec<(Vec<u8>, Entry)>) -> Result<Board, Error> {
+        if version > MAX_VERSION {
+            return Err(Error::Corrupt("board version past the largest a reply can carry".into()));
+        }
         let mut board = Board { version: 0, ..Board::default() };
         for (id, entry) in entries {
             if entry.version == 0 || entry.version > version || board.by_version.contains_key(&entry.version) {
@@ -239,5 +253,21 @@ mod tests {
         let saved: Vec<(Vec<u8>, Entry)> = board.entries().map(|(id, e)| (id.to_vec(), e.clone())).collect();
         assert_eq!(Board::from_entries(board.version(), saved.clone()).unwrap(), board);
         assert!(Board::from_entries(1, saved).is_err());
+    }
+
+    #[test]
+    fn versions_stop_at_the_largest_reply_integer() {
+        assert!(Board::from_entries(MAX_VERSION + 1, Vec::new()).is_err(), "found by the decode_board fuzzer");
+        let mut board = Board::new();
+        board.replay(Change { id: b"a".to_vec(), version: MAX_VERSION, clue: Some(clue("x", None)) }).unwrap();
+        let before = board.clone();
+        assert_eq!(board.publish(b"b", clue("y", None), None), Err(Error::VersionExhausted));
+        assert_eq!(board.unpublish(b"a", None), Err(Error::VersionExhausted));
+        assert_eq!(board, before);
+        let mut fresh = Board::new();
+        assert_eq!(
+            fresh.replay(Change { id: b"a".to_vec(), version: MAX_VERSION + 1, clue: None }),
+            Err(Error::VersionExhausted)
+        );
     }
 }

@@ -267,6 +267,23 @@ mod tests {
     }
 
     #[test]
+    fn forged_landmark_counts_and_versions_are_rejected() {
+        // Found by the decode_map fuzzer: every node a landmark made loading quadratic.
+        let mut map = Map::new();
+        let chain: Vec<EdgeSpec> = (0..100).map(|k| EdgeSpec { from: k, to: k + 1, weight: 1 }).collect();
+        map.add_edges(&chain, 0, usize::MAX).unwrap();
+        let blob = encode_map(&map);
+        let mut forged = blob[..blob.len() - 9].to_vec();
+        forged.extend_from_slice(&101u64.to_le_bytes());
+        (0..101u32).for_each(|l| forged.extend_from_slice(&l.to_le_bytes()));
+        forged.push(0);
+        assert!(matches!(decode_map(&forged), Err(Error::Corrupt(why)) if why.contains("landmarks")));
+        let mut old = blob.clone();
+        old[12..20].copy_from_slice(&(1u64 << 63).to_le_bytes());
+        assert!(decode_map(&old).is_err(), "a version past i64::MAX");
+    }
+
+    #[test]
     fn a_forged_count_is_rejected_without_allocating() {
         let mut blob = encode_map(&sample());
         blob[20..28].copy_from_slice(&(u64::MAX / 2).to_le_bytes());

@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::error::Error;
-use crate::map::{ALL_CLASSES, Cost, EdgeSpec, MAX_CLASS, Map, NodeId};
+use crate::map::{ALL_CLASSES, Cost, EdgeSpec, MAX_CLASS, MAX_LANDMARKS, Map, NodeId};
 use crate::search::{Algo, Query};
 
 /// `HUNT.ADDEDGES map [CLASS c] from to weight [from to weight ...]`
@@ -247,7 +247,7 @@ pub fn nodes(raw: &[&[u8]], max_batch: usize) -> Result<Vec<(NodeId, f64, f64)>,
 /// `HUNT.LANDMARKS map count`
 pub fn landmarks(raw: &[&[u8]]) -> Result<usize, Error> {
     let mut args = Args::new(raw);
-    let count = args.int("count", 0, 64)? as usize;
+    let count = args.int("count", 0, MAX_LANDMARKS as u64)? as usize;
     if !args.is_empty() {
         return Err(Error::WrongArity);
     }

@@ -27,6 +27,8 @@ pub const MAX_NODE_ID: NodeId = i64::MAX as u64;
 /// Edge classes are `0..=MAX_CLASS`; a query's mask has one bit per class.
 pub const MAX_CLASS: u8 = 15;
 pub const ALL_CLASSES: u16 = u16::MAX;
+/// Landmarks per map at most (`HUNT.LANDMARKS`): each costs two `u32` per node.
+pub const MAX_LANDMARKS: usize = 64;
 
 const CLASS_BITS: u8 = 0x0f;
 const CLOSED: u8 = 0x10;
@@ -582,6 +584,15 @@ impl Map {
         }
         if p.landmarks.iter().any(|&l| l as usize >= n) {
             return bad("landmark out of range");
+        }
+        // Landmark tables are recomputed below at 8 bytes per node and landmark: a forged count
+        // would make loading quadratic in the map (found by the decode_map fuzzer).
+        if p.landmarks.len() > MAX_LANDMARKS {
+            return bad("more landmarks than a map may have");
+        }
+        // Versions are replied as Redis integers.
+        if p.version > i64::MAX as u64 {
+            return bad("map version past the largest a reply can carry");
         }
         let first = if n == 0 { Vec::new() } else { p.first };
         let located = p.points.iter().filter(|q| geo::has(q)).count();

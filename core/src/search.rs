@@ -259,7 +259,13 @@ impl Search {
         self.reset(map.node_count(), &query.avoid);
         let filter = Filter::of(query);
         if from != to && self.avoided[to as usize] == self.generation {
-            return Ok(None);
+            // Still refuse a method the map cannot run: the same request must not succeed or
+            // fail depending on what it avoids (found by the commands fuzzer).
+            return match algo {
+                Algo::Astar if !map.has_coordinates() => Err(Error::NoCoordinates),
+                Algo::Alt if map.landmarks().is_none() => Err(Error::NoLandmarks),
+                _ => Ok(None),
+            };
         }
         let found = match algo {
             Algo::Dijkstra | Algo::Auto => self.one_way(map, from, to, filter, |_| 0),
@@ -665,6 +671,17 @@ pub(crate) mod tests {
         assert_eq!(search.path(&map, s, t, &Query::default()).unwrap().cost, 3);
         map.compute_landmarks(2);
         assert_eq!(search.path_with(&map, s, t, &Query::default(), Algo::Alt).unwrap().unwrap().cost, 3);
+    }
+
+    #[test]
+    fn a_method_the_map_cannot_run_is_refused_even_when_the_target_is_avoided() {
+        let mut map = Map::new();
+        map.add_edges(&[EdgeSpec { from: 4, to: 5, weight: 3 }], 0, usize::MAX).unwrap();
+        let query = Query { avoid: vec![1], ..Query::default() };
+        let mut search = Search::new();
+        assert_eq!(search.path_with(&map, 0, 1, &query, Algo::Astar), Err(Error::NoCoordinates));
+        assert_eq!(search.path_with(&map, 0, 1, &query, Algo::Alt), Err(Error::NoLandmarks));
+        assert_eq!(search.path_with(&map, 0, 1, &query, Algo::Dijkstra), Ok(None));
     }
 
     #[test]
