@@ -11,7 +11,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -202,14 +202,14 @@ fn wait_for_acks(acked: &AtomicUsize, at_least: usize) {
 // What the server holds, and what it must hold
 // ---------------------------------------------------------------------------------------
 
-/// Every change the board remembers (`HUNT.CLUES SINCE 0`: live clues and tombstones), by
-/// id, and the board version.
-fn board_history(con: &mut Connection) -> (u64, BTreeMap<String, Change>) {
-    let reply = ok(con, &["HUNT.CLUES", BOARD, "SINCE", "0"]);
+/// The board version and every change after `since` that the board remembers, in version
+/// order (`HUNT.CLUES SINCE`: live clues and tombstones).
+fn board_changes(con: &mut Connection, since: u64) -> (u64, Vec<Change>) {
+    let reply = ok(con, &["HUNT.CLUES", BOARD, "SINCE", &since.to_string()]);
     let version = int(&field(&reply, "version")) as u64;
     let Value::Array(items) = field(&reply, "clues") else { panic!("clues is not an array: {reply:?}") };
-    let mut changes = BTreeMap::new();
-    let mut last = 0;
+    let mut changes = Vec::new();
+    let mut last = since;
     for item in &items {
         let change = Change {
             id: text(&field(item, "id")),
@@ -222,9 +222,15 @@ fn board_history(con: &mut Connection) -> (u64, BTreeMap<String, Change>) {
         assert!(change.version > last && change.version <= version, "versions in order, unique: {reply:?}");
         last = change.version;
         assert_eq!(int(&field(item, "removed")) == 1, change.payload.is_none(), "{item:?}");
-        changes.insert(change.id.clone(), change);
+        changes.push(change);
     }
     (version, changes)
+}
+
+/// The whole history the board keeps (`SINCE 0`), by id, and the board version.
+fn board_history(con: &mut Connection) -> (u64, BTreeMap<String, Change>) {
+    let (version, changes) = board_changes(con, 0);
+    (version, changes.into_iter().map(|c| (c.id.clone(), c)).collect())
 }
 
 fn map_version(con: &mut Connection) -> u64 {
@@ -407,4 +413,403 @@ fn kill9_with_appendfsync_always_loses_no_acknowledged_write() {
 #[test]
 fn kill9_with_appendfsync_always_loses_no_acknowledged_write_without_rdb_preamble() {
     kill9_rounds("kill9-plain", "no");
+}
+
+// ---------------------------------------------------------------------------------------
+// Failover: kill -9 of the primary, REPLICAOF NO ONE on the replica
+// ---------------------------------------------------------------------------------------
+
+/// A subscriber's copy of the board, built only from its messages and `HUNT.CLUES SINCE`,
+/// as the README tells clients to: apply what is newer than the last version applied.
+#[derive(Debug, Default)]
+struct Follower {
+    version: u64,
+    changes: BTreeMap<String, Change>,
+    /// Messages applied before the failover, and after it.
+    messages: [usize; 2],
+}
+
+impl Follower {
+    fn apply(&mut self, change: Change) -> bool {
+        if change.version <= self.version {
+            return false;
+        }
+        self.version = change.version;
+        self.changes.insert(change.id.clone(), change);
+        true
+    }
+
+    fn catch_up(&mut self, con: &mut Connection) {
+        let (_, changes) = board_changes(con, self.version);
+        for change in changes {
+            self.apply(change);
+        }
+    }
+
+    fn apply_message(&mut self, message: &redis::Msg, phase: usize) {
+        let message = hunt_core::message::decode(message.get_payload_bytes()).expect("a hunt message");
+        assert_eq!(message.key, BOARD.as_bytes());
+        let change = Change {
+            id: String::from_utf8(message.change.id).expect("an ASCII id"),
+            version: message.change.version,
+            payload: message.change.clue.map(|c| String::from_utf8(c.payload).expect("an ASCII payload")),
+        };
+        if self.apply(change) {
+            self.messages[phase] += 1;
+        }
+    }
+
+    /// Subscribes (a new connection), catches up with `HUNT.CLUES SINCE`, then applies
+    /// messages until `until` says to stop.
+    fn follow(&mut self, port: u16, phase: usize, mut until: impl FnMut(&Follower) -> bool) {
+        let mut subscriber = connect(port);
+        let mut pubsub = subscriber.as_pubsub();
+        pubsub.subscribe(format!("hunt:{BOARD}")).expect("SUBSCRIBE");
+        pubsub.set_read_timeout(Some(Duration::from_millis(50))).expect("read timeout");
+        self.catch_up(&mut connect(port));
+        while !until(self) {
+            match pubsub.get_message() {
+                Ok(message) => self.apply_message(&message, phase),
+                Err(e) if e.is_timeout() => {}
+                Err(e) => panic!("the subscription on port {port} failed: {e}"),
+            }
+        }
+    }
+}
+
+/// Subscribed to the replica before the failover; after it, re-subscribes and catches up,
+/// and follows until it has seen board version `target` (set once the writes are over).
+fn follower(port: u16, failed_over: &AtomicBool, target: &AtomicU64) -> Follower {
+    let mut follower = Follower::default();
+    follower.follow(port, 0, |_| failed_over.load(Ordering::Relaxed));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    follower.follow(port, 1, |f| {
+        let target = target.load(Ordering::Relaxed);
+        assert!(Instant::now() < deadline, "follower at version {} of {target}", f.version);
+        target != 0 && f.version >= target
+    });
+    follower
+}
+
+#[test]
+fn failover_to_the_promoted_replica_keeps_every_write_acknowledged_by_wait() {
+    // No 5 s wait for more replicas before the full sync (Redis 7.0's default).
+    let mut primary = Server::start("failover-primary", &["--repl-diskless-sync-delay", "0"]);
+    let replica = Server::start("failover-replica", &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut rcon = replica.con();
+    wait_until("the replica's link", Duration::from_secs(10), || {
+        info_field(&mut rcon, "replication", "master_link_status") == "up"
+    });
+    let mut con = primary.con();
+    create_map(&mut con);
+    assert_eq!(ok(&mut con, &["WAIT", "1", "0"]), Value::Int(1));
+    let before = settled(&mut rcon);
+    drop(con);
+
+    let failed_over = AtomicBool::new(false);
+    let target = AtomicU64::new(0);
+    let followers = std::thread::scope(|scope| {
+        let followers: Vec<_> = (0..2).map(|_| scope.spawn(|| follower(replica.port, &failed_over, &target))).collect();
+        let stream = stream_during(primary.port, 0, Ack::ReplicaWait, |acked| {
+            wait_for_acks(acked, 300);
+            primary.kill9();
+        });
+        let acked: usize = stream.publishers.iter().map(|l| l.acked.len()).sum();
+        let weights: usize = stream.setters.iter().map(|l| l.acked.len()).sum();
+        eprintln!("failover: {acked} publishes and {weights} weights acknowledged by WAIT 1 0");
+        assert!(acked > 0 && weights > 0);
+
+        assert_eq!(text(&ok(&mut rcon, &["REPLICAOF", "NO", "ONE"])), "OK");
+        assert_eq!(info_field(&mut rcon, "replication", "role"), "master");
+        let promoted = assert_nothing_lost(&mut rcon, &before, &stream);
+        let probed = next_writes_continue(&mut rcon, &mut replica.con(), &promoted, "failover");
+        failed_over.store(true, Ordering::Relaxed);
+
+        // The game goes on against the new primary; the followers catch up and follow.
+        let never = AtomicBool::new(false);
+        let count = AtomicUsize::new(0);
+        let later: Vec<Log<Change>> = std::thread::scope(|inner| {
+            let writers: Vec<_> = (0..PUBLISHERS)
+                .map(|t| {
+                    let (never, count) = (&never, &count);
+                    inner.spawn(move || publisher(replica.port, &format!("after-p{t}-"), Ack::Reply, 100, never, count))
+                })
+                .collect();
+            writers.into_iter().map(|w| w.join().expect("a publisher panicked")).collect()
+        });
+        for log in &later {
+            assert_eq!(log.acked.len(), 100, "{:?}", log.in_flight);
+            let versions: Vec<u64> = log.acked.iter().map(|c| c.version).collect();
+            assert!(versions[0] > probed.board_version, "{} after {}", versions[0], probed.board_version);
+            assert!(versions.windows(2).all(|w| w[0] < w[1]), "versions go up: {versions:?}");
+        }
+        let (version, _) = board_history(&mut rcon);
+        assert_eq!(version, probed.board_version + 3 * 100);
+        target.store(version, Ordering::Relaxed);
+        followers.into_iter().map(|f| f.join().expect("a follower panicked")).collect::<Vec<_>>()
+    });
+
+    let (version, changes) = board_history(&mut rcon);
+    for follower in followers {
+        eprintln!("follower: {:?} messages before and after the failover", follower.messages);
+        assert!(follower.messages[0] > 0, "the follower got messages before the failover");
+        assert_eq!(follower.version, version);
+        assert_eq!(follower.changes, changes, "the follower ends with the new primary's board");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers that cannot read our RDB
+// ---------------------------------------------------------------------------------------
+
+/// How a server given an RDB file ended.
+#[derive(Debug)]
+enum Outcome {
+    /// It exited (by itself, not by a signal: a crash would be a signal) without serving.
+    Refused(String),
+    /// It loaded the file and became ready (then the test stopped it).
+    Started(String),
+}
+
+/// Runs `redis-server` (with the module or without) on a directory holding `dump.rdb`, with
+/// no TCP port (a Unix socket only), until it exits or says it is ready; its log. A replica
+/// (`replica_of` a port) says it is ready before its first sync: only its exit counts.
+fn run_on_rdb(dir: &Path, with_module: bool, replica_of: Option<u16>) -> Outcome {
+    let log_path = dir.join("redis.log");
+    let mut command = Command::new(redis_server_binary());
+    command.args(["--port", "0", "--unixsocket"]).arg(dir.join("redis.sock"));
+    command.args(["--save", "", "--dir"]).arg(dir).arg("--logfile").arg(&log_path);
+    if with_module {
+        command.arg("--loadmodule").arg(module_path());
+    }
+    let stdout = std::fs::File::create(dir.join("stdout.log")).expect("stdout.log");
+    if let Some(port) = replica_of {
+        command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+    }
+    command.stdin(Stdio::null()).stdout(stdout).stderr(Stdio::null());
+    let mut child = command.spawn().expect("run redis-server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(status) = child.try_wait().expect("the server's status") {
+            assert_no_crash(status, &log);
+            return Outcome::Refused(log);
+        }
+        // "Ready to accept connections" (TCP) or "... is now ready to accept connections at <socket>".
+        if replica_of.is_none() && log.to_lowercase().contains("ready to accept connections") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Outcome::Started(log);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("redis-server neither started nor exited within 10 s:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn assert_no_crash(status: ExitStatus, log: &str) {
+    assert!(status.code().is_some(), "redis-server died by a signal ({status}):\n{log}");
+    for mark in ["crashed by signal", "BUG REPORT", "Guru Meditation", "internal error in hunt"] {
+        assert!(!log.contains(mark), "the log reports a crash ({mark}):\n{log}");
+    }
+}
+
+fn refused(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Refused(log) => log,
+        Outcome::Started(log) => panic!("the server loaded the file:\n{log}"),
+    }
+}
+
+/// An RDB with a map (`city`) and a board (`game`, live clues and a tombstone), saved
+/// uncompressed so that the payloads can be found and patched.
+fn saved_rdb() -> Vec<u8> {
+    let mut server = Server::start("rdb-source", &["--rdbcompression", "no"]);
+    let mut con = server.con();
+    create_map(&mut con);
+    for (id, payload) in [("c1", "by the fountain"), ("c2", "under the bridge"), ("c3", "gone soon")] {
+        ok(&mut con, &["HUNT.PUBLISH", BOARD, id, payload, "AT", "3"]);
+    }
+    ok(&mut con, &["HUNT.UNPUBLISH", BOARD, "c3"]);
+    assert_eq!(text(&ok(&mut con, &["SAVE"])), "OK");
+    server.stop();
+    std::fs::read(server.dir.join("dump.rdb")).expect("dump.rdb")
+}
+
+/// An empty directory for one case (removed by the test when the case passes).
+fn fresh_dir(case: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hunt-faults-{case}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the directory");
+    dir
+}
+
+/// A fresh directory holding `rdb` as `dump.rdb`, with its trailing CRC64 zeroed (Redis
+/// skips the check for a zero checksum), so patched bytes get as far as the module.
+fn rdb_dir(case: &str, rdb: &[u8]) -> PathBuf {
+    let dir = fresh_dir(case);
+    let mut rdb = rdb.to_vec();
+    let crc = rdb.len() - 8;
+    rdb[crc..].fill(0);
+    std::fs::write(dir.join("dump.rdb"), rdb).expect("write dump.rdb");
+    dir
+}
+
+/// The 64-bit id an RDB stores before a module value: the type's 9-character name in 6 bits
+/// a character, then the 10-bit encoding version.
+fn module_type_id(name: &str, encver: u64) -> u64 {
+    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let name_bits = name
+        .bytes()
+        .fold(0u64, |id, c| id << 6 | CHARSET.iter().position(|&x| x == c).expect("a type name character") as u64);
+    name_bits << 10 | encver
+}
+
+/// Where `needle` is in `haystack`, checked to be there exactly once.
+fn find_once(haystack: &[u8], needle: &[u8]) -> usize {
+    let hits: Vec<usize> =
+        haystack.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect();
+    assert_eq!(hits.len(), 1, "{needle:?} should be in the RDB once");
+    hits[0]
+}
+
+/// `rdb` with the encoding version of the value of type `name` changed to `encver`.
+fn with_encver(rdb: &[u8], name: &str, encver: u64) -> Vec<u8> {
+    // A 64-bit length in an RDB is the byte 0x81 and 8 bytes big-endian.
+    let ours = [&[0x81][..], &module_type_id(name, 1).to_be_bytes()].concat();
+    let at = find_once(rdb, &ours);
+    let mut patched = rdb.to_vec();
+    patched[at + 1..at + 9].copy_from_slice(&module_type_id(name, encver).to_be_bytes());
+    patched
+}
+
+/// The length of the payload that starts at `at`: a module string in an RDB is the opcode 5,
+/// then its length (here 6 or 14 bits: one byte `00xxxxxx` or two `01xxxxxx xxxxxxxx`).
+fn payload_len(rdb: &[u8], at: usize) -> usize {
+    if rdb[at - 3] == 5 && rdb[at - 2] & 0xc0 == 0x40 {
+        (usize::from(rdb[at - 2] & 0x3f) << 8) | usize::from(rdb[at - 1])
+    } else {
+        assert!(rdb[at - 2] == 5 && rdb[at - 1] & 0xc0 == 0, "a short module string before {at}");
+        usize::from(rdb[at - 1])
+    }
+}
+
+fn remove(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_server_or_replica_without_the_module_refuses_our_rdb_naming_the_module_type() {
+    let rdb = saved_rdb();
+    let no_type = |log: &str| {
+        ["hunt-map1", "hunt-brd1"].into_iter().any(|name| {
+            log.contains(&format!("The RDB file contains module data I can't load: no matching module type '{name}'"))
+        })
+    };
+    let dir = rdb_dir("no-module", &rdb);
+    let log = refused(run_on_rdb(&dir, false, None));
+    assert!(no_type(&log), "{log}");
+    remove(&dir);
+
+    // A replica without the module gets the same file by full sync, and stops the same way.
+    let primary = Server::start("no-module-primary", &["--repl-diskless-sync-delay", "0"]);
+    let mut con = primary.con();
+    create_map(&mut con);
+    ok(&mut con, &["HUNT.PUBLISH", BOARD, "c1", "by the fountain"]);
+    let dir = fresh_dir("no-module-replica");
+    let log = refused(run_on_rdb(&dir, false, Some(primary.port)));
+    assert!(log.contains("MASTER <-> REPLICA sync: receiving"), "{log}");
+    assert!(no_type(&log), "{log}");
+    remove(&dir);
+}
+
+#[test]
+fn another_encoding_version_is_refused_with_a_log_line_naming_the_key_and_versions() {
+    let rdb = saved_rdb();
+
+    // The patching itself is sound: with only the checksum zeroed, the file loads.
+    let dir = rdb_dir("zero-crc", &rdb);
+    match run_on_rdb(&dir, true, None) {
+        Outcome::Started(log) => {
+            assert!(log.contains("RDB file was saved with checksum disabled: no check performed."))
+        }
+        Outcome::Refused(log) => panic!("the unpatched file was refused:\n{log}"),
+    }
+    remove(&dir);
+
+    for (name, kind, key, encver) in [("hunt-brd1", "board", BOARD, 2), ("hunt-map1", "map", MAP, 1023)] {
+        let dir = rdb_dir(&format!("encver-{encver}"), &with_encver(&rdb, name, encver));
+        let log = refused(run_on_rdb(&dir, true, None));
+        let line = format!(
+            "hunt: cannot load {kind} '{key}': its encoding version {encver} is not one this hunt reads (1); upgrade hunt"
+        );
+        assert!(log.contains(&line), "no line {line:?} in:\n{log}");
+        remove(&dir);
+    }
+}
+
+#[test]
+fn a_corrupted_payload_is_refused_with_a_log_line_naming_the_key_never_a_crash() {
+    let rdb = saved_rdb();
+    let board_at = find_once(&rdb, b"HUNTBRD\0");
+    let map_at = find_once(&rdb, b"HUNTMAP\0");
+
+    // Forged fields, with the exact line each gives.
+    let board_count = board_at + 8 + 4 + 8;
+    let map_format = map_at + 8;
+    let cases: [(&str, usize, &[u8], String); 3] = [
+        (
+            "board-count",
+            board_count,
+            &[0xff; 8],
+            format!("hunt: cannot load board '{BOARD}': corrupt payload: truncated"),
+        ),
+        (
+            "board-magic",
+            board_at,
+            b"X",
+            format!("hunt: cannot load board '{BOARD}': corrupt payload: not a hunt board"),
+        ),
+        (
+            "map-format",
+            map_format,
+            &9u32.to_le_bytes(),
+            format!("hunt: cannot load map '{MAP}': corrupt payload: unknown map format 9 (this hunt reads 1 to 2)"),
+        ),
+    ];
+    for (case, at, bytes, line) in cases {
+        let mut patched = rdb.clone();
+        patched[at..at + bytes.len()].copy_from_slice(bytes);
+        let dir = rdb_dir(case, &patched);
+        let log = refused(run_on_rdb(&dir, true, None));
+        assert!(log.contains(&line), "{case}: no line {line:?} in:\n{log}");
+        remove(&dir);
+    }
+
+    // Bit flips all over both payloads: each file loads (the flip hit a payload byte or a
+    // weight) or is refused with a line naming the key; the server never crashes.
+    let (mut loaded, mut refusals) = (0, 0);
+    for (kind, key, start) in [("board", BOARD, board_at), ("map", MAP, map_at)] {
+        let len = payload_len(&rdb, start);
+        for k in 0..12 {
+            let at = start + k * len / 12;
+            let mut patched = rdb.clone();
+            patched[at] ^= 1 << (k % 8);
+            let dir = rdb_dir(&format!("flip-{kind}-{k}"), &patched);
+            match run_on_rdb(&dir, true, None) {
+                Outcome::Started(_) => loaded += 1,
+                Outcome::Refused(log) => {
+                    let line = format!("hunt: cannot load {kind} '{key}': corrupt payload: ");
+                    assert!(log.contains(&line), "flip at {at}: no line {line:?} in:\n{log}");
+                    refusals += 1;
+                }
+            }
+            remove(&dir);
+        }
+    }
+    eprintln!("bit flips: {loaded} files loaded, {refusals} refused");
+    assert!(refusals > 0, "some flips hit a checked field");
 }
