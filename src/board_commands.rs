@@ -10,6 +10,7 @@ use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, R
 use crate::config;
 use crate::guard::{reply_error, rest};
 use crate::reply::Fields;
+use crate::stats;
 use crate::types::{self, BOARD_TYPE};
 
 /// Runs `change` on the board at `key`, creating the board only if the change succeeds (a
@@ -23,7 +24,7 @@ fn change_board<T>(
         None => {
             let mut board = Board::new();
             let done = change(&mut board).map_err(reply_error)?;
-            key.set_value(&BOARD_TYPE, board)?;
+            types::store(key, &BOARD_TYPE, board)?;
             Ok(done)
         }
     }
@@ -36,7 +37,9 @@ fn announce(ctx: &Context, key: &RedisString, change: &Change) {
     let channel = RedisString::create_from_slice(ctx.get_raw(), &message::channel(key.as_slice()));
     let text = RedisString::create_from_slice(ctx.get_raw(), &message::encode(key.as_slice(), change));
     if let Some(publish) = unsafe { raw::RedisModule_PublishMessage } {
-        unsafe { publish(ctx.get_raw(), channel.inner, text.inner) };
+        let receivers = unsafe { publish(ctx.get_raw(), channel.inner, text.inner) };
+        stats::add(&stats::PUBLISHES, 1);
+        stats::add(&stats::MESSAGES, receivers.max(0) as u64);
     }
     let event = if change.clue.is_some() { "hunt.publish" } else { "hunt.unpublish" };
     ctx.notify_keyspace_event(NotifyEvent::MODULE, event, key);

@@ -15,6 +15,7 @@ macro_rules! guarded {
 }
 
 pub fn run(ctx: &Context, args: &[RedisString], handler: fn(&Context, &[RedisString]) -> RedisResult) -> RedisResult {
+    crate::stats::add(&crate::stats::COMMANDS, 1);
     catch_unwind(AssertUnwindSafe(|| handler(ctx, args)))
         .unwrap_or_else(|_| Err(RedisError::Str("ERR internal error in hunt (logged); nothing was changed")))
 }

@@ -3,7 +3,7 @@
 //! and notifies. All unsafe code of the project lives in this crate.
 
 use redis_module::alloc::RedisAlloc;
-use redis_module::{Context, RedisString, Status, redis_module};
+use redis_module::{Context, InfoContext, RedisResult, RedisString, Status, redis_module};
 
 mod board_commands;
 mod command_info;
@@ -13,6 +13,7 @@ mod map_commands;
 mod offload;
 mod query_commands;
 mod reply;
+mod stats;
 mod types;
 
 use types::{BOARD_TYPE, MAP_TYPE};
@@ -35,12 +36,20 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     Status::Ok
 }
 
+/// `INFO hunt` (and `INFO modules`, `INFO everything`).
+fn info(ctx: &InfoContext, _for_crash_report: bool) {
+    if let Err(e) = stats::info(ctx) {
+        redis_module::logging::log_warning(format!("hunt: INFO section failed: {e}"));
+    }
+}
+
 redis_module! {
     name: "hunt",
     version: MODULE_VERSION,
     allocator: (RedisAlloc, RedisAlloc),
     data_types: [MAP_TYPE, BOARD_TYPE],
     init: init,
+    info: info,
     commands: [
         ["hunt.addedges", guarded!(map_commands::add_edges), "write deny-oom", 1, 1, 1, ""],
         ["hunt.setweights", guarded!(map_commands::set_weights), "write deny-oom", 1, 1, 1, ""],

@@ -23,7 +23,7 @@ pub fn add_edges(ctx: &Context, args: &[RedisString]) -> RedisResult {
             let mut map = Map::new();
             let added = map.add_edges(&request.edges, request.class, config::max_nodes(ctx));
             if added.is_ok() {
-                key.set_value(&MAP_TYPE, map)?;
+                types::store(&key, &MAP_TYPE, map)?;
             }
             added
         }

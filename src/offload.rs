@@ -13,15 +13,18 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+use std::time::Instant;
 
 use hunt_core::{Error, Map, Search};
 use redis_module::{Context, ContextFlags, RedisResult, RedisValue, raw};
 
 use crate::config;
 use crate::guard::reply_error;
+use crate::stats;
 
 type Task = Box<dyn FnOnce(&mut Search) + Send>;
 
@@ -58,18 +61,33 @@ where
     let may_block = config::workers() > 0
         && !ctx.get_flags().intersects(ContextFlags::MULTI | ContextFlags::LUA | ContextFlags::DENY_BLOCKING);
     let inline_limit = if may_block { config::inline_budget().min(max) } else { max };
+    let started = Instant::now();
     let result = SEARCH.with_borrow_mut(|search| {
         search.limit(inline_limit, None);
         let result = query(map, search);
+        stats::add(&stats::SETTLED, search.settled() as u64);
         search.limit(usize::MAX, None);
         result
     });
     match result {
         Err(Error::SearchBudget) if may_block && inline_limit < max => {
-            offload(ctx, map.clone(), max, move |map, search| query(map, search));
+            stats::add(&stats::SEARCHES_OFFLOADED, 1);
+            offload(ctx, map.clone(), max, started, move |map, search| query(map, search));
             Ok(RedisValue::NoReply)
         }
-        other => other.map_err(reply_error),
+        other => {
+            stats::add(&stats::SEARCHES_INLINE, 1);
+            searched(started, &other);
+            other.map_err(reply_error)
+        }
+    }
+}
+
+/// Counts a finished search: its time from the command, and whether it had to stop.
+fn searched(started: Instant, result: &Result<RedisValue, Error>) {
+    stats::SEARCH_TIME.record(started.elapsed());
+    if matches!(result, Err(Error::SearchBudget | Error::Cancelled)) {
+        stats::add(&stats::SEARCHES_STOPPED, 1);
     }
 }
 
@@ -83,6 +101,7 @@ fn offload(
     ctx: &Context,
     snapshot: Map,
     max: usize,
+    started: Instant,
     query: impl FnOnce(&Map, &mut Search) -> Result<RedisValue, Error> + Send + 'static,
 ) {
     let (Some(block), Some(on_disconnect)) =
@@ -90,26 +109,49 @@ fn offload(
     else {
         return;
     };
-    let bc = unsafe { block(ctx.get_raw(), None, None, None, 0) };
+    let bc = unsafe { block(ctx.get_raw(), None, None, Some(unblocked), 0) };
     let cancel = Arc::new(AtomicBool::new(false));
     lock(&CANCELS).insert(bc as usize, Arc::clone(&cancel));
     unsafe { on_disconnect(bc, Some(disconnected)) };
     let blocked = Blocked(bc);
     submit(Box::new(move |search: &mut Search| {
         let blocked = blocked;
+        // The worker's time counts as the command's, so a slow search shows in SLOWLOG,
+        // LATENCY and INFO commandstats like any slow command.
+        measure(&blocked, true);
         search.limit(max, Some(cancel));
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query(&snapshot, search)))
-            .unwrap_or_else(|_| Err(Error::Internal))
-            .map_err(reply_error);
+            .unwrap_or_else(|_| Err(Error::Internal));
+        stats::add(&stats::SETTLED, search.settled() as u64);
+        searched(started, &result);
+        let result = result.map_err(reply_error);
         search.limit(usize::MAX, None);
+        measure(&blocked, false);
         drop(snapshot);
         lock(&CANCELS).remove(&(blocked.0 as usize));
-        answer(blocked, result);
+        answer(blocked, result, started.elapsed().as_millis() as usize);
     }));
 }
 
-/// Replies to a blocked client from a worker, then unblocks it.
-fn answer(blocked: Blocked, result: RedisResult) {
+/// Starts or ends the measured time of a blocked client (Redis 6.2 and newer; a no-op
+/// where the server lacks the API).
+fn measure(blocked: &Blocked, start: bool) {
+    let api = unsafe {
+        if start {
+            raw::RedisModule_BlockedClientMeasureTimeStart
+        } else {
+            raw::RedisModule_BlockedClientMeasureTimeEnd
+        }
+    };
+    if let Some(mark) = api {
+        unsafe { mark(blocked.0) };
+    }
+}
+
+/// Replies to a blocked client from a worker, then unblocks it, handing the search's whole
+/// time in milliseconds to [`unblocked`] as the private data (a number in a pointer: nothing
+/// to allocate or free; 0 passes a null pointer, and Redis then skips the callback).
+fn answer(blocked: Blocked, result: RedisResult, elapsed_ms: usize) {
     unsafe {
         if let (Some(get), Some(free), Some(unblock)) = (
             raw::RedisModule_GetThreadSafeContext,
@@ -119,9 +161,20 @@ fn answer(blocked: Blocked, result: RedisResult) {
             let tctx = get(blocked.0);
             Context::new(tctx).reply(result);
             free(tctx);
-            unblock(blocked.0, ptr::null_mut());
+            unblock(blocked.0, ptr::without_provenance_mut(elapsed_ms));
         }
     }
+}
+
+/// Redis calls this on the main thread once a blocked client is answered: the search's time
+/// goes to the latency monitor's `command` event, where an inline command's time goes
+/// (Redis itself only samples the unblocking, not the worker's time).
+unsafe extern "C" fn unblocked(_ctx: *mut raw::RedisModuleCtx, elapsed_ms: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(sample) = unsafe { raw::RedisModule_LatencyAddSample } {
+            unsafe { sample(c"command".as_ptr(), elapsed_ms as usize as raw::mstime_t) };
+        }
+    });
 }
 
 /// Redis calls this on the main thread when a blocked client disconnects or is killed.

@@ -9,6 +9,7 @@
 
 use std::ffi::{c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::AtomicI64;
 
 use hunt_core::{Board, Error, Map, codec};
 use redis_module::key::{RedisKey, RedisKeyWritable};
@@ -16,11 +17,14 @@ use redis_module::native_types::RedisType;
 use redis_module::{Context, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue, logging, raw};
 
 use crate::guard::reply_error;
+use crate::stats;
 
 /// What a type needs to be stored in Redis.
 pub trait Stored: Clone + Sized {
     /// For log lines: "map" or "board".
     const KIND: &'static str;
+    /// How many values of the type are alive (`INFO hunt`).
+    fn live() -> &'static AtomicI64;
     fn encode(&self) -> Vec<u8>;
     fn decode(blob: &[u8]) -> Result<Self, Error>;
     fn memory(&self) -> usize;
@@ -28,6 +32,9 @@ pub trait Stored: Clone + Sized {
 
 impl Stored for Map {
     const KIND: &'static str = "map";
+    fn live() -> &'static AtomicI64 {
+        &stats::MAPS
+    }
     fn encode(&self) -> Vec<u8> {
         codec::encode_map(self)
     }
@@ -45,6 +52,9 @@ impl Stored for Map {
 
 impl Stored for Board {
     const KIND: &'static str = "board";
+    fn live() -> &'static AtomicI64 {
+        &stats::BOARDS
+    }
     fn encode(&self) -> Vec<u8> {
         codec::encode_board(self)
     }
@@ -122,7 +132,10 @@ unsafe extern "C" fn rdb_load<T: Stored>(rdb: *mut raw::RedisModuleIO, encver: c
             return std::ptr::null_mut();
         };
         match T::decode(blob.as_ref()) {
-            Ok(value) => Box::into_raw(Box::new(value)).cast(),
+            Ok(value) => {
+                stats::live(T::live(), 1);
+                Box::into_raw(Box::new(value)).cast()
+            }
             Err(why) => {
                 logging::log_warning(format!(
                     "hunt: cannot load {} '{key}': {}",
@@ -157,7 +170,10 @@ unsafe extern "C" fn aof_rewrite<T: Stored>(
 }
 
 unsafe extern "C" fn free<T: Stored>(value: *mut c_void) {
-    shielded("freeing a value", (), || drop(unsafe { Box::from_raw(value.cast::<T>()) }))
+    shielded("freeing a value", (), || {
+        drop(unsafe { Box::from_raw(value.cast::<T>()) });
+        stats::live(T::live(), -1);
+    })
 }
 
 unsafe extern "C" fn copy<T: Stored>(
@@ -167,6 +183,7 @@ unsafe extern "C" fn copy<T: Stored>(
 ) -> *mut c_void {
     shielded("copying a value", std::ptr::null_mut(), || {
         let value = unsafe { &*value.cast::<T>() };
+        stats::live(T::live(), 1);
         Box::into_raw(Box::new(value.clone())).cast()
     })
 }
@@ -222,9 +239,16 @@ pub fn restore(ctx: &Context, args: &[RedisString]) -> RedisResult {
     Ok(RedisValue::SimpleStringStatic("OK"))
 }
 
-fn replace<T>(key: &RedisKeyWritable, ty: &RedisType, value: T) -> Result<(), RedisError> {
+fn replace<T: Stored>(key: &RedisKeyWritable, ty: &RedisType, value: T) -> Result<(), RedisError> {
     if !key.is_empty() && write::<T>(key, ty)?.is_none() {
         return Err(RedisError::WrongType);
     }
-    key.set_value(ty, value)
+    store(key, ty, value)
+}
+
+/// Sets a key to a new value of ours (a value it held before is freed through `free`).
+pub fn store<T: Stored>(key: &RedisKeyWritable, ty: &RedisType, value: T) -> Result<(), RedisError> {
+    key.set_value(ty, value)?;
+    stats::live(T::live(), 1);
+    Ok(())
 }

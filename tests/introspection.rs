@@ -109,3 +109,137 @@ fn every_command_has_docs_for_redis_cli() {
         .collect();
     assert_eq!(tokens, ["MASK", "AVOID", "MAXCOST", "ALGO"]);
 }
+
+/// `INFO hunt` as field -> value (without the `hunt_` prefix).
+fn hunt_info(con: &mut Connection) -> std::collections::HashMap<String, i64> {
+    let text: String = redis::cmd("INFO").arg("hunt").query(con).expect("INFO hunt");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("hunt_")?.split_once(':'))
+        .filter_map(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn info_hunt_counts_keys_commands_searches_and_messages() {
+    let server = Server::start("info", &["--enable-debug-command", "yes"]);
+    let mut con = server.con();
+    add_edges(&mut con, "m", None, &[(1, 2, 4), (2, 3, 5), (3, 4, 1)]);
+    for _ in 0..3 {
+        path(&mut con, "m", 1, 4, &["ALGO", "DIJKSTRA"]);
+    }
+    ok(&mut con, &["CONFIG", "SET", "hunt.inline-budget", "0"]);
+    ok(&mut con, &["CONFIG", "SET", "hunt.workers", "1"]);
+    for _ in 0..2 {
+        path(&mut con, "m", 1, 4, &["ALGO", "DIJKSTRA"]);
+    }
+    ok(&mut con, &["CONFIG", "SET", "hunt.max-settled", "1"]);
+    assert_eq!(err(&mut con, &["HUNT.PATH", "m", "1", "4", "ALGO", "DIJKSTRA"]), "ERR search budget exceeded");
+    ok(&mut con, &["COPY", "m", "m2"]);
+    let mut subscriber = server.con();
+    let mut pubsub = subscriber.as_pubsub();
+    pubsub.subscribe("hunt:b").expect("subscribe");
+    ok(&mut con, &["HUNT.PUBLISH", "b", "c1", "payload"]);
+    ok(&mut con, &["HUNT.UNPUBLISH", "b", "c1"]);
+    let info = hunt_info(&mut con);
+    assert_eq!((info["maps"], info["boards"]), (2, 1), "{info:?}");
+    // ADDEDGES, 6 paths, COPY is not ours, PUBLISH, UNPUBLISH.
+    assert_eq!(info["commands"], 1 + 6 + 2, "{info:?}");
+    assert_eq!((info["searches_inline"], info["searches_offloaded"], info["searches_stopped"]), (3, 3, 1));
+    assert_eq!(info["searches"], 6);
+    // Dijkstra settles the 4 nodes of the chain in each finished search (3 inline, 2
+    // offloaded, their inline attempts settling none), 1 in the stopped one.
+    assert_eq!(info["settled_nodes"], 5 * 4 + 1, "{info:?}");
+    assert!(info["search_usec_p50"] <= info["search_usec_p99"] && info["search_usec_p99"] <= info["search_usec_p999"]);
+    assert!(info["search_usec_p999"] > 0, "{info:?}");
+    assert_eq!((info["publishes"], info["messages_sent"]), (2, 2), "one subscriber got both changes");
+    assert_eq!(info["workers"], 1);
+
+    // Freed values leave the count, reloaded ones come back.
+    ok(&mut con, &["DEL", "m2"]);
+    assert_eq!(hunt_info(&mut con)["maps"], 1);
+    ok(&mut con, &["DEBUG", "RELOAD"]);
+    let info = hunt_info(&mut con);
+    assert_eq!((info["maps"], info["boards"]), (1, 1), "{info:?}");
+    ok(&mut con, &["FLUSHALL"]);
+    let info = hunt_info(&mut con);
+    assert_eq!((info["maps"], info["boards"]), (0, 0), "{info:?}");
+}
+
+/// A `side` x `side` grid with edges both ways, ids `row * side + col + 1`.
+fn grid(con: &mut Connection, key: &str, side: u64) {
+    let id = |r: u64, c: u64| r * side + c + 1;
+    let mut edges = Vec::new();
+    for r in 0..side {
+        for c in 0..side {
+            if c + 1 < side {
+                edges.push((id(r, c), id(r, c + 1), 3 + ((r * 7 + c) % 5) as u32));
+                edges.push((id(r, c + 1), id(r, c), 3 + ((r * 3 + c) % 5) as u32));
+            }
+            if r + 1 < side {
+                edges.push((id(r, c), id(r + 1, c), 3 + ((r + c * 5) % 5) as u32));
+                edges.push((id(r + 1, c), id(r, c), 3 + ((r * 11 + c) % 5) as u32));
+            }
+        }
+    }
+    for batch in edges.chunks(20_000) {
+        add_edges(con, key, None, batch);
+    }
+}
+
+fn slowlog_entries(con: &mut Connection) -> Vec<(i64, Vec<String>)> {
+    let Value::Array(entries) = ok(con, &["SLOWLOG", "GET", "100"]) else { panic!("SLOWLOG GET") };
+    entries
+        .iter()
+        .map(|e| match e {
+            Value::Array(f) => (int(&f[2]), strings(&f[3])),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn an_offloaded_search_shows_in_slowlog_latency_and_commandstats_with_its_whole_time() {
+    let server = Server::start("slowlog", &[]);
+    let mut con = server.con();
+    let side = 200;
+    grid(&mut con, "g", side);
+    ok(&mut con, &["CONFIG", "SET", "hunt.inline-budget", "0"]);
+    ok(&mut con, &["CONFIG", "SET", "hunt.workers", "1"]);
+    ok(&mut con, &["CONFIG", "SET", "slowlog-log-slower-than", "1000"]);
+    ok(&mut con, &["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    ok(&mut con, &["SLOWLOG", "RESET"]);
+    ok(&mut con, &["LATENCY", "RESET"]);
+    ok(&mut con, &["CONFIG", "RESETSTAT"]);
+    // Corner to corner with plain Dijkstra settles all 40,000 nodes: milliseconds on a worker,
+    // while the inline attempt settles none.
+    let started = std::time::Instant::now();
+    let corner = (side * side).to_string();
+    let reply = ok(&mut con, &["HUNT.PATH", "g", "1", &corner, "ALGO", "DIJKSTRA"]);
+    let took = started.elapsed();
+    assert!(route(&reply).is_some());
+    assert!(took.as_millis() >= 1, "the search was too quick to test with ({took:?})");
+
+    let entries = slowlog_entries(&mut con);
+    let logged = entries.iter().find(|(_, args)| args[0].eq_ignore_ascii_case("hunt.path"));
+    let (micros, args) = logged.unwrap_or_else(|| panic!("no HUNT.PATH in SLOWLOG: {entries:?}"));
+    assert!(*micros >= 1000, "SLOWLOG counts the worker's time: {micros} us");
+    assert_eq!(args[1..], ["g", "1", corner.as_str(), "ALGO", "DIJKSTRA"]);
+
+    let Value::Array(latest) = ok(&mut con, &["LATENCY", "LATEST"]) else { panic!("LATENCY LATEST") };
+    let events: Vec<(String, i64)> = latest
+        .iter()
+        .map(|e| match e {
+            Value::Array(f) => (text(&f[0]), int(&f[2])),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let command = events.iter().find(|(name, _)| name == "command");
+    assert!(command.is_some_and(|&(_, ms)| ms >= 1), "LATENCY LATEST has the search: {events:?}");
+
+    let usec: i64 = info_field(&mut con, "commandstats", "cmdstat_hunt.path")
+        .split(',')
+        .find_map(|f| f.strip_prefix("usec="))
+        .and_then(|v| v.parse().ok())
+        .expect("cmdstat_hunt.path usec");
+    assert!(usec >= 1000, "INFO commandstats counts the worker's time: {usec} us");
+}

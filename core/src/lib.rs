@@ -9,6 +9,7 @@ pub mod command;
 pub mod error;
 mod geo;
 mod heap;
+pub mod histogram;
 mod id_index;
 mod landmarks;
 pub mod map;
@@ -17,5 +18,6 @@ pub mod search;
 
 pub use board::{Board, Change, Clue};
 pub use error::Error;
+pub use histogram::Histogram;
 pub use map::{Cost, EdgeSpec, Map, Node, NodeId, Weight};
 pub use search::{Algo, Query, Route, Search};
