@@ -96,7 +96,7 @@ pub fn module_path() -> PathBuf {
 
 /// A free TCP port on 127.0.0.1, as the OS hands it out for port 0. Another process could
 /// take it before the server binds it; `Server::start` retries with a new port then.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address").port()
 }
@@ -323,6 +323,11 @@ fn server_error_text(error: &redis::ServerError) -> String {
 
 /// Runs one command: its reply, or the error reply's full text.
 pub fn call(con: &mut Connection, command: &Cmd) -> Result<Value, String> {
+    call_on(con, command)
+}
+
+/// `call` on any connection, e.g. a `redis::cluster::ClusterConnection`.
+pub fn call_on(con: &mut dyn redis::ConnectionLike, command: &Cmd) -> Result<Value, String> {
     match command.query::<Value>(con) {
         Ok(Value::ServerError(e)) => Err(server_error_text(&e)),
         Ok(value) => Ok(value),
