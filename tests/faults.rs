@@ -71,10 +71,26 @@ enum Ack {
     ReplicaWait,
 }
 
+/// Whether an error means that the server went away (it was killed): the writers stop
+/// then. Any other error is a failure of the test.
+fn server_gone(error: &redis::RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped()
+}
+
+/// The reply, or `None` once the server is gone; panics on an error reply.
+fn reply_unless_gone<T: redis::FromRedisValue>(result: redis::RedisResult<T>, what: &str) -> Option<T> {
+    match result {
+        Ok(reply) => Some(reply),
+        Err(e) if server_gone(&e) => None,
+        Err(e) => panic!("{what} failed: {}", error_text(&e)),
+    }
+}
+
 fn replica_acknowledged(con: &mut Connection, ack: Ack) -> bool {
     match ack {
         Ack::Reply => true,
-        Ack::ReplicaWait => matches!(call(con, &cmd(&["WAIT", "1", "0"])), Ok(Value::Int(n)) if n >= 1),
+        Ack::ReplicaWait => reply_unless_gone(redis::cmd("WAIT").arg(1).arg(0).query::<i64>(con), "WAIT 1 0")
+            .is_some_and(|replicas| replicas >= 1),
     }
 }
 
@@ -96,11 +112,11 @@ fn publisher(port: u16, prefix: &str, ack: Ack, limit: usize, stop: &AtomicBool,
             None => cmd(&["HUNT.UNPUBLISH", BOARD, &id]),
         };
         log.in_flight = Some(Change { id: id.clone(), version: 0, payload: payload.clone() });
-        let version = match call(&mut con, &command) {
-            Ok(Value::Int(v)) if v > 0 => v as u64,
-            Ok(other) => panic!("{:?} replied {other:?}", command_words(&command)),
-            Err(_) => break, // the server is gone
+        let Some(version) = reply_unless_gone(command.query::<u64>(&mut con), &command_words(&command).join(" "))
+        else {
+            break;
         };
+        assert!(version > 0, "{:?} replied 0", command_words(&command));
         log.in_flight = Some(Change { id: id.clone(), version, payload: payload.clone() });
         if !replica_acknowledged(&mut con, ack) {
             break;
@@ -141,8 +157,9 @@ fn weight_setter(port: u16, setter: usize, base: u32, ack: Ack, stop: &AtomicBoo
         transaction.atomic();
         transaction.cmd("HUNT.SETWEIGHTS").arg(MAP).arg(2 * edge).arg(2 * edge + 1).arg(weight);
         transaction.add_command(path_cmd(MAP, 2 * edge, 2 * edge + 1, &[]));
-        let Ok((changed, answer)) = transaction.query::<(i64, Value)>(&mut con) else {
-            break; // the server is gone
+        let Some((changed, answer)) = reply_unless_gone(transaction.query::<(i64, Value)>(&mut con), "SETWEIGHTS")
+        else {
+            break;
         };
         assert_eq!(changed, 1, "edge {edge} had another weight than {weight}");
         let route = route(&answer).expect("the edge's own path");
