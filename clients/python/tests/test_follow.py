@@ -160,6 +160,24 @@ def test_every_version_arrives_once_in_order_while_the_connection_is_killed(
     assert subscriptions(admin, name) == []
 
 
+def test_changes_made_while_disconnected_arrive_with_no_later_message(
+    follower: Hunt, admin: redis.Redis, fresh: Callable[[str], str], stop: threading.Event
+) -> None:
+    """No message after the kill reveals a gap: only the catch-up on reconnect can deliver
+    these (redis-py's own reconnect, or follow()'s)."""
+    board = fresh("board")
+    follower.publish(board, "before", "heard live")
+    updates = follower.follow(board, stop=stop)
+    assert next(updates).id == b"before"
+    assert len(kill_subscriptions(admin, name_of(follower))) == 1
+    follower.publish(board, "during", "while nobody listens", node=7)
+    follower.unpublish(board, "before")
+    seen = [(u.version, u.id, u.removed) for u in itertools.islice(updates, 2)]
+    assert seen == [(2, b"during", False), (3, b"before", True)]
+    assert len(subscriptions(admin, name_of(follower))) == 1
+    updates.close()
+
+
 def test_a_version_gap_triggers_a_catch_up(follower: Hunt, admin: redis.Redis, fresh: Callable[[str], str], stop: threading.Event) -> None:
     board, other = fresh("board"), fresh("board")
     follower.publish(board, "b1", "on the followed board")
@@ -186,6 +204,22 @@ def test_a_board_that_went_back_in_version_raises_board_reset(
     follower.publish(board, "c1", "new game")
     kill_subscriptions(admin, name_of(follower))
     with pytest.raises(BoardReset):
+        next(updates)
+
+
+def test_a_live_message_from_a_replaced_board_raises_board_reset(
+    follower: Hunt, admin: redis.Redis, fresh: Callable[[str], str], stop: threading.Event
+) -> None:
+    board = fresh("board")
+    for i in range(1, 4):
+        follower.publish(board, f"c{i}", "old game")
+    updates = follower.follow(board, stop=stop)
+    assert [u.version for u in itertools.islice(updates, 3)] == [1, 2, 3]
+    follower.publish(board, "c4", "heard live")
+    assert next(updates).version == 4
+    admin.delete(board)
+    follower.publish(board, "c1", "new game")  # version 1 again, on the same subscription
+    with pytest.raises(BoardReset, match="is at version 1, below 4"):
         next(updates)
 
 

@@ -59,19 +59,24 @@ def follow(
     The generator runs until ``stop`` is set (checked every ``poll_interval`` seconds) or the
     caller closes it (``break`` out of the loop, ``close()``); the subscription is closed then.
     While the server cannot be reached it retries, waiting from ``reconnect_delay`` up to
-    ``max_reconnect_delay`` seconds between tries. Raises ``BoardReset`` if the board's version
-    goes backwards.
+    ``max_reconnect_delay`` seconds between tries. Raises ``BoardReset`` when the board's
+    version is found below the last one yielded (the key was deleted or replaced): at a
+    catch-up, or when a live message repeats a version. A board replaced by one that is
+    already past that version cannot be told from the old one.
     """
     key = board.encode() if isinstance(board, str) else bytes(board)
     subject = channel(key)
     last = since
+    # True after a catch-up until a newer message arrives: messages queued before the read
+    # repeat versions it delivered. Outside it, a live subscription never repeats a version.
+    overlap = False
     delay = reconnect_delay
 
     def stopped() -> bool:
         return stop is not None and stop.is_set()
 
     def catch_up() -> Iterator[ClueUpdate]:
-        nonlocal last
+        nonlocal last, overlap
         read = hunt.clues(key, since=last)
         if last is not None and read.version < last:
             raise BoardReset(f"board {key!r} is at version {read.version}, below {last} already followed")
@@ -80,6 +85,7 @@ def follow(
                 last = update.version
                 yield update
         last = read.version if last is None else max(last, read.version)
+        overlap = True
 
     while not stopped():
         pubsub = hunt.redis.pubsub()
@@ -95,8 +101,14 @@ def follow(
                     delay = reconnect_delay
                 elif kind == "message" and last is not None:
                     update = parse_message(message["data"])
+                    if update.version <= last and overlap:
+                        continue  # a copy of a change the catch-up delivered
                     if update.version <= last:
+                        # The board's versions went back (deleted or replaced): the catch-up
+                        # read sees it and raises BoardReset.
+                        yield from catch_up()
                         continue
+                    overlap = False
                     if update.version == last + 1:
                         last = update.version
                         yield update
