@@ -20,6 +20,8 @@ run: build
 
 test: build test-python
 	$(CARGO) test --release --workspace --tests --benches
+	# The fuzzers' findings again, in a debug build: with overflow checks, as the fuzzers ran.
+	$(CARGO) test -p hunt-core --test fuzz_regressions
 
 # The Python client (clients/python) and the demo player (examples/), in a venv of their own:
 # type-checked, then tested against a real redis-server with the module just built.

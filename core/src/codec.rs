@@ -50,8 +50,9 @@ pub fn decode_map(blob: &[u8]) -> Result<Map, Error> {
     let version = u64::from_le_bytes(r.array()?);
     let n = u64::from_le_bytes(r.array()?);
     let m = u64::from_le_bytes(r.array()?);
-    let offsets = if n > 0 { n + 1 } else { 0 };
-    let expected = (n as u128) * 8 + (offsets as u128) * 4 + (m as u128) * 9;
+    // In u128: a forged count near u64::MAX must not overflow (found by the decode_map fuzzer).
+    let offsets = if n > 0 { n as u128 + 1 } else { 0 };
+    let expected = (n as u128) * 8 + offsets * 4 + (m as u128) * 9;
     let available = (blob.len() - HEADER) as u128;
     if (format == 1 && expected != available) || expected > available {
         return Err(corrupt("array lengths do not match the payload size"));
