@@ -6,6 +6,7 @@ mod cpu;
 mod load;
 mod message;
 mod path;
+mod players;
 mod push;
 mod resp;
 mod server;
@@ -33,6 +34,11 @@ enum Command {
     /// Main-thread stalls: PING and HUNT.CLUE latency from a probe while far-pair HUNT.PATH runs
     /// nonstop, with offloading on and off; then HUNT.PATH throughput with 0, 1 and 2 workers
     Stall(stall::StallArgs),
+    /// 50,000 players: a primary and replicas (each under the open-files cap), players spread over
+    /// several load processes with their own loopback source addresses, each subscribed to its
+    /// hunt's board on a replica, every board updated every 500 ms, some players asking HUNT.PATH;
+    /// connections held, every delivery checked, latency, memory and CPU per server
+    Players(players::PlayersArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +46,6 @@ fn main() -> ExitCode {
         Command::Push(args) => push::main(args),
         Command::Path(args) => path::main(args),
         Command::Stall(args) => stall::main(args),
+        Command::Players(args) => players::main(args),
     }
 }

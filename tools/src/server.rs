@@ -38,6 +38,9 @@ impl SpawnedServer {
             .arg("--port")
             .arg(port.to_string())
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            // Load processes connect from other loopback sources (127.0.0.2, ...), which
+            // protected mode refuses; the server listens on 127.0.0.1 only either way.
+            .args(["--protected-mode", "no"])
             .arg("--maxclients")
             .arg(maxclients.to_string())
             .arg("--dir")
