@@ -205,3 +205,72 @@ fn aof_with_rdb_preamble_restores_maps() {
     // Valkey 9 writes its own magic.
     assert!(base.starts_with(b"REDIS") || base.starts_with(b"VALKEY"), "the base is an RDB file");
 }
+
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack.windows(needle.len()).position(|w| w == needle).expect("the bytes are in the file")
+}
+
+/// An incremental AOF file of the multi-part AOF (Redis 7): its path.
+fn aof_incr(server: &Server) -> std::path::PathBuf {
+    let dir = server.dir.join("appendonlydir");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().contains(".incr."))
+        .unwrap_or_else(|| panic!("no incremental AOF file in {}", dir.display()))
+        .path()
+}
+
+/// Only writes that succeeded reach the AOF, so a hunt command failing while the AOF loads
+/// means the file was damaged. Redis does not check replies while loading and would start
+/// without that change; hunt refuses instead, with a log line naming the key.
+#[test]
+fn a_damaged_aof_is_refused_with_a_log_line_naming_the_key_never_a_crash() {
+    let mut server = Server::start("aof-damaged", &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+    let mut con = server.con();
+    wait_for_no_rewrite(&mut con);
+    add_edges(&mut con, "city", None, &[(1, 2, 5), (2, 3, 7)]);
+    assert_eq!(int(&ok(&mut con, &["HUNT.PUBLISH", "game", "c1", "by the fountain"])), 1);
+    assert_eq!(text(&ok(&mut con, &["BGREWRITEAOF"])), "Background append only file rewriting started");
+    wait_for_no_rewrite(&mut con);
+    drop(con);
+    server.stop();
+    let (name, good) = aof_base(&server);
+    let base_path = server.dir.join("appendonlydir").join(&name);
+
+    // A map blob in the base file with its format number changed (lengths intact).
+    let mut damaged = good.clone();
+    damaged[find(&good, b"HUNTMAP\0") + 8] = 9;
+    std::fs::write(&base_path, &damaged).expect("write the base AOF");
+    let log = server.try_restart().expect_err("the server started on a damaged AOF");
+    assert!(
+        log.contains(
+            "hunt: cannot load key 'city' from the AOF: HUNT.RESTORE failed: ERR corrupt payload: unknown map format 9"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("The AOF is damaged; refusing to start"), "{log}");
+    assert!(!log.contains("crashed by signal"), "{log}");
+
+    // An edited board change in the incremental file: a version the board already has.
+    std::fs::write(&base_path, &good).expect("write the base AOF");
+    let incr = aof_incr(&server);
+    let mut tail = std::fs::read(&incr).expect("read the incremental AOF");
+    for word in ["HUNT.REPLAY", "game", "PUBLISH", "c2", "1", "-", "moved"] {
+        if word == "HUNT.REPLAY" {
+            tail.extend_from_slice(b"*7\r\n");
+        }
+        tail.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+    }
+    std::fs::write(&incr, &tail).expect("write the incremental AOF");
+    let log = server.try_restart().expect_err("the server started on a damaged AOF");
+    assert!(log.contains("hunt: cannot load key 'game' from the AOF: HUNT.REPLAY failed: STALE"), "{log}");
+
+    // The files as Redis wrote them load again, with everything in them.
+    let clean: Vec<u8> = tail[..tail.len() - b"*7\r\n$11\r\nHUNT.REPLAY\r\n$4\r\ngame\r\n$7\r\nPUBLISH\r\n$2\r\nc2\r\n$1\r\n1\r\n$1\r\n-\r\n$5\r\nmoved\r\n".len()].to_vec();
+    std::fs::write(&incr, &clean).expect("write the incremental AOF");
+    server.try_restart().expect("the undamaged files load");
+    let mut con = server.con();
+    assert_eq!(path(&mut con, "city", 1, 3, &[]).map(|r| r.cost), Some(12));
+    assert_eq!(int(&field(&ok(&mut con, &["HUNT.BOARDINFO", "game"]), "version")), 1);
+}

@@ -267,6 +267,13 @@ impl Server {
         panic!("port {} stayed busy:\n{last}", self.port);
     }
 
+    /// Stops the server and starts it once more on the same port and files: `Err` with its log
+    /// when it does not come up (it refused its data).
+    pub fn try_restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.spawn()
+    }
+
     /// Kills the server with SIGKILL (`kill -9`: no shutdown, no last write) and reaps it.
     /// `restart` then starts it again from whatever reached its files.
     pub fn kill9(&mut self) {
