@@ -6,7 +6,8 @@
 //!   `HUNT.PATHTOCLUE` with both keys under one tag, and `CROSSSLOT` across tags;
 //! - a live migration of a map's slot to another primary (`CLUSTER SETSLOT`, `MIGRATE`) while
 //!   a thread keeps asking the way and publishing in that slot: ASK and MOVED are followed,
-//!   no answer is wrong, the map arrives whole (same digest, same `HUNT.MAPINFO`);
+//!   no answer is wrong, the map arrives whole (same digest, same `HUNT.MAPINFO`); then
+//!   `redis-cli --cluster reshard` moves that slot back, under the same load;
 //! - a failover of the primary holding a board: clues and version intact, the next publish
 //!   takes the next version, subscribers on every node get the messages;
 //! - reads on a replica after `READONLY`.
@@ -423,12 +424,13 @@ struct QueryLog {
 fn query_while_moving(
     cluster: &Cluster,
     pairs: Vec<(u64, u64, u64)>,
+    board_version: i64,
     stop: Arc<AtomicBool>,
     progress: Arc<AtomicU64>,
 ) -> std::thread::JoinHandle<QueryLog> {
     let mut cc = cluster.client();
     std::thread::spawn(move || {
-        let mut log = QueryLog { queries: 0, publishes: 0, last_version: 0, failures: Vec::new() };
+        let mut log = QueryLog { queries: 0, publishes: 0, last_version: board_version, failures: Vec::new() };
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut i = 0;
         while !stop.load(Ordering::Relaxed) && Instant::now() < deadline && log.failures.len() < 5 {
@@ -457,11 +459,24 @@ fn query_while_moving(
     })
 }
 
+/// The Rome board's version, 0 before its first clue.
+fn board_version(con: &mut redis::Connection) -> i64 {
+    match call_on(con, &cmd(&["HUNT.BOARDINFO", ROME_BOARD])) {
+        Ok(info) => int(&field(&info, "version")),
+        Err(e) if e.to_string().contains("no such board") => 0,
+        Err(e) => panic!("HUNT.BOARDINFO: {e}"),
+    }
+}
+
 fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
     let slot = cluster.slot_of(ROME_MAP);
     assert_eq!(slot, cluster.slot_of(ROME_BOARD));
     let source = cluster.owner(slot);
-    let target = cluster.primaries().into_iter().find(|n| n.port != source.port).unwrap();
+    // A target whose slots all lie above this one: there the slot becomes its lowest, the one
+    // `redis-cli --cluster reshard` moves first (see `reshard_back_with_redis_cli`).
+    let others: Vec<NodeView> = cluster.primaries().into_iter().filter(|n| n.port != source.port).collect();
+    let target =
+        others.iter().find(|n| n.slots.iter().all(|&(low, _)| low > slot)).unwrap_or(&others[0]).clone();
     let (mut src, mut dst) = (cluster.con(source.port), cluster.con(target.port));
     let digest_before = digest(&mut src, ROME_MAP);
     let info_before = ok(&mut src, &["HUNT.MAPINFO", ROME_MAP]);
@@ -475,7 +490,8 @@ fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
 
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(AtomicU64::new(0));
-    let worker = query_while_moving(cluster, rome.pairs.clone(), stop.clone(), progress.clone());
+    let board_version = board_version(&mut src);
+    let worker = query_while_moving(cluster, rome.pairs.clone(), board_version, stop.clone(), progress.clone());
     let wait_for_queries = |what: &str, more: u64| {
         let goal = progress.load(Ordering::Relaxed) + more;
         wait_until(what, CONVERGE, || progress.load(Ordering::Relaxed) >= goal);
@@ -543,6 +559,58 @@ fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
         Duration::from_secs(30),
     );
     assert!(check.contains("[OK] All 16384 slots covered") && !check.contains("[WARNING]"), "{check}");
+    reshard_back_with_redis_cli(cluster, rome, slot, &source, &target);
+}
+
+/// `redis-cli --cluster reshard` takes a node's lowest slots first, and the map's slot is now
+/// the lowest of its owner: one slot moved back to the first owner is that slot, keys and
+/// all (redis-cli moves them with `MIGRATE`, i.e. the module type's DUMP and RESTORE), while
+/// a client keeps asking the way and publishing.
+fn reshard_back_with_redis_cli(cluster: &Cluster, rome: &Rome, slot: u16, back_to: &NodeView, from: &NodeView) {
+    let lowest = from.slots.iter().map(|&(low, _)| low).min().unwrap_or(u16::MAX);
+    if lowest < slot {
+        eprintln!("skipping redis-cli --cluster reshard: slot {slot} is not the lowest of its owner");
+        return;
+    }
+    let mut owner = cluster.con(from.port);
+    let digest_before = digest(&mut owner, ROME_MAP);
+    let info_before = ok(&mut owner, &["HUNT.MAPINFO", ROME_MAP]);
+    let board_version = board_version(&mut owner);
+    let stop = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicU64::new(0));
+    let worker = query_while_moving(cluster, rome.pairs.clone(), board_version, stop.clone(), progress.clone());
+    wait_until("queries before the reshard", CONVERGE, || progress.load(Ordering::Relaxed) >= 20);
+    let started = Instant::now();
+    let output = redis_cli(
+        &cluster.servers[0].dir,
+        &[
+            "--cluster".into(),
+            "reshard".into(),
+            format!("127.0.0.1:{}", from.port),
+            "--cluster-from".into(),
+            from.id.clone(),
+            "--cluster-to".into(),
+            back_to.id.clone(),
+            "--cluster-slots".into(),
+            "1".into(),
+            "--cluster-yes".into(),
+        ],
+        CONVERGE,
+    );
+    eprintln!("redis-cli --cluster reshard of slot {slot} took {:?}", started.elapsed());
+    assert!(output.contains(&format!("Moving slot {slot} from")), "{output}");
+    cluster.wait_converged("every node to see the slot resharded");
+    assert_eq!(cluster.owner(slot).port, back_to.port);
+    let goal = progress.load(Ordering::Relaxed) + 40;
+    wait_until("queries after the reshard", CONVERGE, || progress.load(Ordering::Relaxed) >= goal);
+    stop.store(true, Ordering::Relaxed);
+    let log = worker.join().expect("the querying thread");
+    assert!(log.failures.is_empty(), "wrong answers or errors during the reshard: {:?}", log.failures);
+    let mut back = cluster.con(back_to.port);
+    assert_eq!(digest(&mut back, ROME_MAP), digest_before);
+    assert_eq!(ok(&mut back, &["HUNT.MAPINFO", ROME_MAP]), info_before);
+    assert_eq!(int(&field(&ok(&mut back, &["HUNT.BOARDINFO", ROME_BOARD]), "version")), log.last_version);
+    assert!(!exists(&mut owner, ROME_MAP) && !exists(&mut owner, ROME_BOARD));
 }
 
 fn reads_on_a_replica_after_readonly(cluster: &Cluster, rome: &Rome) {

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::oracle::{Graph, XorShift};
@@ -652,12 +652,14 @@ fn concurrent_changes_and_queries_never_yield_a_path_that_is_not_in_its_map_vers
     all_edges.sort_unstable();
     let hot: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
     let done = AtomicBool::new(false);
+    // Answers so far: the writer keeps about two per change, however busy the machine is.
+    let asked = AtomicUsize::new(0);
     let started = Instant::now();
 
     let (log, answers) = std::thread::scope(|scope| {
         let readers: Vec<_> = (0..READERS)
             .map(|r| {
-                let (server, base, hot, done, committed) = (&server, &base, &hot, &done, &committed);
+                let (server, base, hot, done, committed, asked) = (&server, &base, &hot, &done, &committed, &asked);
                 scope.spawn(move || {
                     let mut con = server.con();
                     let mut rng = XorShift(0xBEEF + r as u64);
@@ -696,6 +698,7 @@ fn concurrent_changes_and_queries_never_yield_a_path_that_is_not_in_its_map_vers
                             }
                         }
                         answers.push(Answer { from, to, opts, route, window: (last.max(before), after) });
+                        asked.fetch_add(1, Ordering::SeqCst);
                     }
                     // Close the windows of null replies with the next version seen.
                     let mut next = u64::MAX;
@@ -756,8 +759,9 @@ fn concurrent_changes_and_queries_never_yield_a_path_that_is_not_in_its_map_vers
             run_int(&mut con, &change.command());
             log.push(change);
             committed.store(v0 + log.len() as u64, Ordering::SeqCst);
-            if k % 3 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while asked.load(Ordering::SeqCst) < 2 * (k + 1) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(200));
             }
         }
         assert_eq!(map_version(&mut con, "rome"), v0 + CHANGES as u64, "the writer was the only writer");
