@@ -475,8 +475,7 @@ fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
     // A target whose slots all lie above this one: there the slot becomes its lowest, the one
     // `redis-cli --cluster reshard` moves first (see `reshard_back_with_redis_cli`).
     let others: Vec<NodeView> = cluster.primaries().into_iter().filter(|n| n.port != source.port).collect();
-    let target =
-        others.iter().find(|n| n.slots.iter().all(|&(low, _)| low > slot)).unwrap_or(&others[0]).clone();
+    let target = others.iter().find(|n| n.slots.iter().all(|&(low, _)| low > slot)).unwrap_or(&others[0]).clone();
     let (mut src, mut dst) = (cluster.con(source.port), cluster.con(target.port));
     let digest_before = digest(&mut src, ROME_MAP);
     let info_before = ok(&mut src, &["HUNT.MAPINFO", ROME_MAP]);

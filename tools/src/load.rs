@@ -106,6 +106,27 @@ pub struct ServerArgs {
 /// The server's pid once spawned, so the watchdog can stop it if the run overruns.
 static SPAWNED_PID: AtomicU32 = AtomicU32::new(0);
 
+/// The end of a run: its markdown report on stdout and exit 0, or exit 2 with `unclean` when
+/// the run saw something wrong, or 1 when it could not run.
+pub fn finish(name: &str, result: Result<(String, bool), String>, unclean: &str) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match result {
+        Ok((markdown, clean)) => {
+            print!("{markdown}");
+            if clean {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("hunt-bench {name}: {unclean}");
+                ExitCode::from(2)
+            }
+        }
+        Err(e) => {
+            eprintln!("hunt-bench {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Ends the process (and the spawned server) if the run is still going after `budget`.
 pub fn watchdog(name: &'static str, budget: Duration) {
     std::thread::spawn(move || {

@@ -53,21 +53,7 @@ pub fn main(args: PathArgs) -> ExitCode {
     }
     raise_open_files(args.connections as u64 + 256);
     load::watchdog("path", Duration::from_secs(4 * args.seconds + 420));
-    match run(&args) {
-        Ok((markdown, clean)) => {
-            print!("{markdown}");
-            if clean {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("hunt-bench path: some replies were errors or invalid");
-                ExitCode::from(2)
-            }
-        }
-        Err(e) => {
-            eprintln!("hunt-bench path: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    load::finish("path", run(&args), "some replies were errors or invalid")
 }
 
 struct Phase {

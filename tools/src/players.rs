@@ -110,21 +110,7 @@ pub fn main(args: PlayersArgs) -> ExitCode {
     }
     let budget = Duration::from_secs(args.seconds + args.drain_seconds + 900);
     watchdog(budget);
-    match run(&args) {
-        Ok((markdown, clean)) => {
-            print!("{markdown}");
-            if clean {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("hunt-bench players: connections or deliveries were lost, or replies were wrong");
-                ExitCode::from(2)
-            }
-        }
-        Err(e) => {
-            eprintln!("hunt-bench players: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    load::finish("players", run(&args), "connections or deliveries were lost, or replies were wrong")
 }
 
 fn validate(args: &PlayersArgs, hard: u64) -> Result<(), String> {

@@ -64,21 +64,7 @@ pub fn main(args: StallArgs) -> ExitCode {
     }
     raise_open_files(args.connections as u64 + 256);
     load::watchdog("stall", Duration::from_secs(10 * args.seconds + 420));
-    match run(&args) {
-        Ok((markdown, clean)) => {
-            print!("{markdown}");
-            if clean {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("hunt-bench stall: some replies were errors or invalid");
-                ExitCode::from(2)
-            }
-        }
-        Err(e) => {
-            eprintln!("hunt-bench stall: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    load::finish("stall", run(&args), "some replies were errors or invalid")
 }
 
 /// The probe client's account: latencies (ns) of PING and of HUNT.CLUE.
