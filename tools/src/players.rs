@@ -117,10 +117,10 @@ fn validate(args: &PlayersArgs, hard: u64) -> Result<(), String> {
     if args.players == 0 || args.hunt_size == 0 || args.replicas == 0 || args.workers == 0 {
         return Err("--players, --hunt-size, --replicas and --workers must be positive".into());
     }
-    if args.players % args.hunt_size != 0 {
+    if !args.players.is_multiple_of(args.hunt_size) {
         return Err("--players must be a multiple of --hunt-size".into());
     }
-    if args.tick_ms == 0 || args.interval_ms % args.tick_ms != 0 || args.seconds * 1000 < args.interval_ms {
+    if args.tick_ms == 0 || !args.interval_ms.is_multiple_of(args.tick_ms) || args.seconds * 1000 < args.interval_ms {
         return Err("--interval-ms must be a multiple of --tick-ms and fit in --seconds".into());
     }
     if args.pairs == 0 || args.path_interval_ms == 0 {
@@ -162,11 +162,7 @@ fn raise_open_files_to_hard() -> u64 {
         return 1024;
     }
     let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-        limit.rlim_max as u64
-    } else {
-        limit.rlim_cur as u64
-    }
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 { limit.rlim_max } else { limit.rlim_cur }
 }
 
 /// CLOCK_MONOTONIC in ns: one clock for every process on the machine, so a worker can subtract
@@ -1200,7 +1196,7 @@ impl CpuSnapshot {
     }
 
     /// % of one core per process, per server main thread, and the machine's.
-    fn since(&self, before: &CpuSnapshot) -> (Vec<Option<f64>>, Vec<Option<f64>>, Option<f64>, f64) {
+    fn since(&self, before: &CpuSnapshot) -> CpuUse {
         let seconds = self.at.duration_since(before.at).as_secs_f64();
         let hz = cpu::clock_ticks_per_second();
         let pct = |a: &Option<u64>, b: &Option<u64>| match (a, b) {
@@ -1215,8 +1211,16 @@ impl CpuSnapshot {
             }
             _ => None,
         };
-        (processes, mains, machine, seconds)
+        CpuUse { processes, main_threads: mains, machine, seconds }
     }
+}
+
+/// CPU between two snapshots, % of one core (`None`: not measured).
+struct CpuUse {
+    processes: Vec<Option<f64>>,
+    main_threads: Vec<Option<f64>>,
+    machine: Option<f64>,
+    seconds: f64,
 }
 
 fn wait_for_replicas(primary: &mut Server, replicas: &mut [Server], map: &str, version: i64) -> Result<f64, String> {
@@ -1467,7 +1471,7 @@ fn run_players(
     // One quiet second with every player connected and nothing published.
     let quiet_start = CpuSnapshot::take(&pids, servers);
     std::thread::sleep(Duration::from_secs(1));
-    let (quiet_cpu, _, quiet_machine, _) = CpuSnapshot::take(&pids, servers).since(&quiet_start);
+    let quiet = CpuSnapshot::take(&pids, servers).since(&quiet_start);
 
     let publish_before = cmdstat(primary, "hunt.publish");
     for w in workers.iter_mut() {
@@ -1518,7 +1522,7 @@ fn run_players(
         }
     }
     let after = after.unwrap_or_else(|| CpuSnapshot::take(&pids, servers));
-    let (cpu_usage, main_threads, machine, cpu_seconds) = after.since(&before);
+    let busy = after.since(&before);
     let worker_sources = workers.iter().map(|w| w.source).collect();
     let worker_connections = workers.iter().map(|w| w.connections).collect();
     drop(workers);
@@ -1531,12 +1535,12 @@ fn run_players(
         at_end,
         numsub: numsubs,
         published,
-        cpu: cpu_usage,
-        main_threads,
-        machine,
-        cpu_seconds,
-        quiet_machine,
-        quiet_cpu,
+        cpu: busy.processes,
+        main_threads: busy.main_threads,
+        machine: busy.machine,
+        cpu_seconds: busy.seconds,
+        quiet_machine: quiet.machine,
+        quiet_cpu: quiet.processes,
         publish_usec: (
             publish_after.0.saturating_sub(publish_before.0),
             publish_after.1.saturating_sub(publish_before.1),
