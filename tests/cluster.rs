@@ -258,11 +258,11 @@ fn calls(con: &mut redis::Connection, command: &str) -> u64 {
 }
 
 fn cok(con: &mut ClusterConnection, words: &[&str]) -> Value {
-    call_on(con, &cmd(words)).unwrap_or_else(|e| panic!("{words:?} through the cluster client failed: {e}"))
+    call(con, &cmd(words)).unwrap_or_else(|e| panic!("{words:?} through the cluster client failed: {e}"))
 }
 
 fn cerr(con: &mut ClusterConnection, words: &[&str]) -> String {
-    match call_on(con, &cmd(words)) {
+    match call(con, &cmd(words)) {
         Ok(value) => panic!("{words:?} should have failed but replied {value:?}"),
         Err(text) => text,
     }
@@ -370,8 +370,7 @@ fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterC
     let mut small = Map::new();
     let edges = [(10, 20, 1), (20, 30, 2), (10, 30, 5)].map(|(from, to, weight)| EdgeSpec { from, to, weight });
     small.add_edges(&edges, 0, usize::MAX).unwrap();
-    let restore =
-        call_on(cc, redis::cmd("HUNT.RESTORE").arg(BERLIN_MAP).arg(encode_map(&small))).expect("HUNT.RESTORE");
+    let restore = call(cc, redis::cmd("HUNT.RESTORE").arg(BERLIN_MAP).arg(encode_map(&small))).expect("HUNT.RESTORE");
     assert_eq!(text(&restore), "OK");
     assert_eq!(route(&cok(cc, &["HUNT.PATH", BERLIN_MAP, "10", "30"])).unwrap().cost, 3);
     assert_eq!(int(&cok(cc, &["HUNT.REPLAY", BERLIN_BOARD, "PUBLISH", "c9", "5", "-", "replayed"])), 5);
@@ -380,7 +379,7 @@ fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterC
     // The Rome map, loaded through the cluster client in one call, checked against the oracle.
     let rome_edges = hunt_load::read_edges(&rome_path()).expect("read the Rome map");
     let triples: Vec<(u64, u64, u32)> = rome_edges.iter().map(|e| (e.from, e.to, e.weight)).collect();
-    let added = call_on(cc, &add_edges_cmd(ROME_MAP, None, &triples)).expect("load Rome");
+    let added = call(cc, &add_edges_cmd(ROME_MAP, None, &triples)).expect("load Rome");
     assert_eq!(int(&added) as usize, rome_edges.len());
     assert_eq!(int(&cok(cc, &["HUNT.LANDMARKS", ROME_MAP, "4"])), 4);
     let graph = Graph::new(&read_dimacs(&rome_path()));
@@ -436,7 +435,7 @@ fn query_while_moving(
         while !stop.load(Ordering::Relaxed) && Instant::now() < deadline && log.failures.len() < 5 {
             let (from, to, cost) = pairs[i % pairs.len()];
             i += 1;
-            match call_on(&mut cc, &path_cmd(ROME_MAP, from, to, &[])) {
+            match call(&mut cc, &path_cmd(ROME_MAP, from, to, &[])) {
                 Ok(reply) => match route(&reply) {
                     Some(r) if r.cost == cost && r.path.first() == Some(&from) && r.path.last() == Some(&to) => {}
                     other => log.failures.push(format!("HUNT.PATH {from} {to}: {other:?}, want cost {cost}")),
@@ -446,8 +445,7 @@ fn query_while_moving(
             log.queries += 1;
             if i % 4 == 0 {
                 let payload = format!("walker at {from}");
-                match call_on(&mut cc, &cmd(&["HUNT.PUBLISH", ROME_BOARD, "walker", &payload, "AT", &from.to_string()]))
-                {
+                match call(&mut cc, &cmd(&["HUNT.PUBLISH", ROME_BOARD, "walker", &payload, "AT", &from.to_string()])) {
                     Ok(Value::Int(v)) if v == log.last_version + 1 => log.last_version = v,
                     other => log.failures.push(format!("HUNT.PUBLISH after version {}: {other:?}", log.last_version)),
                 }
@@ -461,7 +459,7 @@ fn query_while_moving(
 
 /// The Rome board's version, 0 before its first clue.
 fn board_version(con: &mut redis::Connection) -> i64 {
-    match call_on(con, &cmd(&["HUNT.BOARDINFO", ROME_BOARD])) {
+    match call(con, &cmd(&["HUNT.BOARDINFO", ROME_BOARD])) {
         Ok(info) => int(&field(&info, "version")),
         Err(e) if e.to_string().contains("no such board") => 0,
         Err(e) => panic!("HUNT.BOARDINFO: {e}"),

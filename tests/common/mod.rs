@@ -328,13 +328,9 @@ fn server_error_text(error: &redis::ServerError) -> String {
     }
 }
 
-/// Runs one command: its reply, or the error reply's full text.
-pub fn call(con: &mut Connection, command: &Cmd) -> Result<Value, String> {
-    call_on(con, command)
-}
-
-/// `call` on any connection, e.g. a `redis::cluster::ClusterConnection`.
-pub fn call_on(con: &mut dyn redis::ConnectionLike, command: &Cmd) -> Result<Value, String> {
+/// Runs one command on any connection (also a `redis::cluster::ClusterConnection`): its reply,
+/// or the error reply's full text.
+pub fn call(con: &mut dyn redis::ConnectionLike, command: &Cmd) -> Result<Value, String> {
     match command.query::<Value>(con) {
         Ok(Value::ServerError(e)) => Err(server_error_text(&e)),
         Ok(value) => Ok(value),

@@ -106,6 +106,31 @@ pub struct ServerArgs {
 /// The server's pid once spawned, so the watchdog can stop it if the run overruns.
 static SPAWNED_PID: AtomicU32 = AtomicU32::new(0);
 
+/// `calls` and `usec` of one command in the text of INFO commandstats ((0, 0) if absent).
+pub fn cmdstat_in(info: &str, command: &str) -> (u64, u64) {
+    let mut out = (0, 0);
+    if let Some(line) = info_field(info, &format!("cmdstat_{}", command.to_ascii_lowercase())) {
+        for pair in line.split(',') {
+            match pair.split_once('=') {
+                Some(("calls", v)) => out.0 = v.parse().unwrap_or(0),
+                Some(("usec", v)) => out.1 = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The start of a run's markdown report: its title, the command line that ran it, and the
+/// first row of its set-up table.
+pub fn report_head(out: &mut String, name: &str, started_at: SystemTime) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "## hunt-bench {name}\n");
+    let _ = writeln!(out, "```sh\n{}\n```\n", invocation());
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| started | {} |", utc(started_at));
+}
+
 /// The end of a run: its markdown report on stdout and exit 0, or exit 2 with `unclean` when
 /// the run saw something wrong, or 1 when it could not run.
 pub fn finish(name: &str, result: Result<(String, bool), String>, unclean: &str) -> std::process::ExitCode {
@@ -238,6 +263,20 @@ pub struct MapInfo {
     pub landmarks: i64,
     pub landmarks_valid: i64,
     pub located: i64,
+}
+
+impl MapInfo {
+    /// The report's table row.
+    pub fn row(&self) -> String {
+        format!(
+            "| HUNT.MAPINFO | {} nodes, {} edges, {} landmarks, version {}, AUTO = {} |",
+            thousands(self.nodes),
+            thousands(self.edges),
+            self.landmarks,
+            self.version,
+            self.algo
+        )
+    }
 }
 
 pub fn value_text(v: &Value) -> String {
@@ -458,17 +497,7 @@ impl Env {
     /// `calls` and `usec` of one command in INFO commandstats.
     pub fn cmdstat(&mut self, command: &str) -> (u64, u64) {
         let info: String = redis::cmd("INFO").arg("commandstats").query(&mut self.con).unwrap_or_default();
-        let mut out = (0, 0);
-        if let Some(line) = info_field(&info, &format!("cmdstat_{}", command.to_ascii_lowercase())) {
-            for pair in line.split(',') {
-                match pair.split_once('=') {
-                    Some(("calls", v)) => out.0 = v.parse().unwrap_or(0),
-                    Some(("usec", v)) => out.1 = v.parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-        }
-        out
+        cmdstat_in(&info, command)
     }
 
     /// Local pairs: a random source, and the k-th node (k uniform in k_min..=k_max) that
@@ -619,42 +648,13 @@ impl PathSet {
     /// adding up to the cost). Ok(false) for a null reply (no path).
     fn check(&self, idx: usize, frame: &Frame) -> Result<bool, String> {
         let pair = &self.pairs[idx];
-        let items = match frame {
-            Frame::Array(Some(items)) => items,
-            Frame::Array(None) | Frame::Bulk(None) => {
-                if pair.cost.is_some() {
-                    return Err(format!("null reply for {} -> {}, which is reachable", pair.src, pair.dst));
-                }
-                self.agree(idx, NULL_COST)?;
-                return Ok(false);
+        let Some((cost, path)) = path_reply(frame, pair.src, pair.dst, self.version)? else {
+            if pair.cost.is_some() {
+                return Err(format!("null reply for {} -> {}, which is reachable", pair.src, pair.dst));
             }
-            Frame::Error(e) => return Err(String::from_utf8_lossy(e).into_owned()),
-            other => return Err(format!("unexpected reply {other:?}")),
+            self.agree(idx, NULL_COST)?;
+            return Ok(false);
         };
-        let [
-            Frame::Bulk(Some(b"cost")),
-            Frame::Integer(cost),
-            Frame::Bulk(Some(b"path")),
-            Frame::Array(Some(path)),
-            Frame::Bulk(Some(b"version")),
-            Frame::Integer(version),
-        ] = &items[..]
-        else {
-            return Err(format!("not a path reply: {}", short(&format!("{items:?}"))));
-        };
-        if *version != self.version {
-            return Err(format!("version {version}, the map is at {}", self.version));
-        }
-        let (Some(Frame::Integer(first)), Some(Frame::Integer(last))) = (path.first(), path.last()) else {
-            return Err("empty or non-integer path".into());
-        };
-        if *first != pair.src as i64 || *last != pair.dst as i64 {
-            return Err(format!("path {first}..{last} for pair {} -> {}", pair.src, pair.dst));
-        }
-        if *cost < 0 {
-            return Err(format!("negative cost {cost}"));
-        }
-        let cost = *cost as u64;
         if let Some(expected) = pair.cost
             && cost != expected
         {
@@ -691,6 +691,44 @@ impl PathSet {
             }
         }
     }
+}
+
+/// A RESP2 `HUNT.PATH` reply taken apart and checked to be the map's (`version`) and to run
+/// from `src` to `dst`: its cost and path, or `None` for a null reply (no path).
+pub fn path_reply<'f>(
+    frame: &'f Frame<'f>,
+    src: u64,
+    dst: u64,
+    version: i64,
+) -> Result<Option<(u64, &'f [Frame<'f>])>, String> {
+    let items = match frame {
+        Frame::Array(Some(items)) => items,
+        Frame::Array(None) | Frame::Bulk(None) => return Ok(None),
+        Frame::Error(e) => return Err(String::from_utf8_lossy(e).into_owned()),
+        other => return Err(format!("unexpected reply {other:?}")),
+    };
+    let [
+        Frame::Bulk(Some(b"cost")),
+        Frame::Integer(cost),
+        Frame::Bulk(Some(b"path")),
+        Frame::Array(Some(path)),
+        Frame::Bulk(Some(b"version")),
+        Frame::Integer(got),
+    ] = &items[..]
+    else {
+        return Err(format!("not a path reply: {}", short(&format!("{items:?}"))));
+    };
+    if *got != version {
+        return Err(format!("version {got}, the map is at {version}"));
+    }
+    let (Some(Frame::Integer(first)), Some(Frame::Integer(last))) = (path.first(), path.last()) else {
+        return Err("empty or non-integer path".into());
+    };
+    if *first != src as i64 || *last != dst as i64 {
+        return Err(format!("path {first}..{last} for pair {src} -> {dst}"));
+    }
+    let cost = u64::try_from(*cost).map_err(|_| format!("negative cost {cost}"))?;
+    Ok(Some((cost, path)))
 }
 
 fn short(s: &str) -> String {

@@ -208,10 +208,7 @@ fn render(r: &Render) -> String {
     use std::fmt::Write;
     let (a, env) = (r.args, r.env);
     let mut out = String::new();
-    let _ = writeln!(out, "## hunt-bench path\n");
-    let _ = writeln!(out, "```sh\n{}\n```\n", load::invocation());
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| started | {} |", load::utc(r.started_at));
+    load::report_head(&mut out, "path", r.started_at);
     let _ = writeln!(
         out,
         "| server | Redis {} at 127.0.0.1:{}{} |",

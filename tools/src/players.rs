@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
@@ -653,29 +653,26 @@ async fn connect_from(source: Ipv4Addr, port: u16) -> Result<TcpStream, String> 
     Ok(stream)
 }
 
-/// Reads until `buf` starts with one whole frame; returns its length.
-async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, String> {
-    loop {
-        if let Some((_, used)) = resp::parse(buf)? {
-            return Ok(used);
-        }
-        buf.reserve(512);
-        if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
-            return Err("the server closed the connection".into());
-        }
-    }
+/// Opens one player connection within the worker's limit of connects in flight, and counts it
+/// as ready or failed.
+async fn open(
+    shared: &WorkerShared,
+    connect: impl Future<Output = Result<TcpStream, String>>,
+) -> Result<TcpStream, String> {
+    let opened = {
+        let _permit = shared.connect.acquire().await;
+        connect.await
+    };
+    let counter = if opened.is_ok() { &shared.ready } else { &shared.failed };
+    counter.fetch_add(1, Ordering::AcqRel);
+    opened
 }
 
 async fn subscribe(shared: &WorkerShared, hunt: &Hunt, channel: &[u8], buf: &mut Vec<u8>) -> Result<TcpStream, String> {
     let mut stream = connect_from(shared.plan.source, shared.plan.servers[hunt.server]).await?;
     stream.write_all(&resp::command(&[b"SUBSCRIBE", channel])).await.map_err(|e| format!("write: {e}"))?;
-    let used = read_frame(&mut stream, buf).await?;
-    let confirmed = matches!(
-        resp::parse(&buf[..used])?,
-        Some((Frame::Array(Some(items)), _))
-            if items.len() == 3 && items[0] == Frame::Bulk(Some(b"subscribe")) && items[1] == Frame::Bulk(Some(channel))
-    );
-    if !confirmed {
+    let used = resp::read_frame(&mut stream, buf).await?;
+    if !matches!(resp::parse(&buf[..used])?, Some((frame, _)) if resp::confirms_subscribe(&frame, channel)) {
         return Err(format!("SUBSCRIBE: {}", String::from_utf8_lossy(&buf[..used])));
     }
     buf.drain(..used);
@@ -697,81 +694,53 @@ async fn subscriber(shared: Arc<WorkerShared>, h: usize, mut stop: watch::Receiv
     };
     let channel = [b"hunt:", hunt.board.as_bytes()].concat();
     let mut buf: Vec<u8> = Vec::with_capacity(512);
-    let connected = {
-        let _permit = shared.connect.acquire().await;
-        subscribe(&shared, hunt, &channel, &mut buf).await
-    };
-    let mut stream = match connected {
+    let mut stream = match open(&shared, subscribe(&shared, hunt, &channel, &mut buf)).await {
         Ok(s) => s,
         Err(e) => {
             r.error = Some(e);
-            shared.failed.fetch_add(1, Ordering::AcqRel);
             return r;
         }
     };
     r.subscribed = true;
-    shared.ready.fetch_add(1, Ordering::AcqRel);
     let mut got = vec![0u64; (rounds as usize).div_ceil(64)];
     let mut max_version = 0u64;
     let mut counted_complete = false;
     // The connection stays open after the last version, until `stop`, so the servers' client
     // counts at the end of the window still include it.
     loop {
-        if buf.capacity() - buf.len() < 256 {
-            buf.reserve(512);
-        }
-        let read = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            n = stream.read_buf(&mut buf) => n,
-        };
-        let now = mono_ns();
-        match read {
-            Ok(0) => {
-                r.error = Some("the server closed the connection".into());
+        let now = match resp::read_more(&mut stream, &mut buf, &mut stop).await {
+            Ok(true) => mono_ns(),
+            Ok(false) => break,
+            Err(e) => {
+                r.error = Some(e);
                 break;
+            }
+        };
+        let taken = resp::take_frames(&mut buf, |frame| match check_delivery(&shared.plan, hunt, &channel, &frame) {
+            Ok((update, sent)) => {
+                let (word, bit) = ((update - 1) as usize / 64, (update - 1) % 64);
+                if got[word] >> bit & 1 == 1 {
+                    r.duplicates += 1;
+                    return;
+                }
+                got[word] |= 1 << bit;
+                let version = hunt.base_version + update;
+                if version < max_version {
+                    r.out_of_order += 1;
+                }
+                max_version = max_version.max(version);
+                r.seen += 1;
+                shared.delivery.record(now.saturating_sub(sent));
             }
             Err(e) => {
-                r.error = Some(format!("read: {e}"));
-                break;
+                r.bad += 1;
+                r.first_bad.get_or_insert(e);
             }
-            Ok(_) => {}
+        });
+        if let Err(e) = taken {
+            r.error = Some(e);
+            return r;
         }
-        let mut at = 0;
-        loop {
-            match resp::parse(&buf[at..]) {
-                Ok(Some((frame, used))) => {
-                    at += used;
-                    match check_delivery(&shared.plan, hunt, &channel, &frame) {
-                        Ok((update, sent)) => {
-                            let (word, bit) = ((update - 1) as usize / 64, (update - 1) % 64);
-                            if got[word] >> bit & 1 == 1 {
-                                r.duplicates += 1;
-                                continue;
-                            }
-                            got[word] |= 1 << bit;
-                            let version = hunt.base_version + update;
-                            if version < max_version {
-                                r.out_of_order += 1;
-                            }
-                            max_version = max_version.max(version);
-                            r.seen += 1;
-                            shared.delivery.record(now.saturating_sub(sent));
-                        }
-                        Err(e) => {
-                            r.bad += 1;
-                            r.first_bad.get_or_insert(e);
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    r.error = Some(format!("RESP: {e}"));
-                    return r;
-                }
-            }
-        }
-        buf.drain(..at);
         if r.seen == rounds && !counted_complete {
             counted_complete = true;
             shared.complete.fetch_add(1, Ordering::AcqRel);
@@ -819,20 +788,14 @@ async fn path_player(
 ) -> PathResult {
     let hunt = &shared.plan.hunts[h];
     let mut r = PathResult { server: hunt.server, connected: false, error: None };
-    let connected = {
-        let _permit = shared.connect.acquire().await;
-        connect_from(shared.plan.source, shared.plan.servers[hunt.server]).await
-    };
-    let mut stream = match connected {
+    let mut stream = match open(&shared, connect_from(shared.plan.source, shared.plan.servers[hunt.server])).await {
         Ok(s) => s,
         Err(e) => {
             r.error = Some(e);
-            shared.failed.fetch_add(1, Ordering::AcqRel);
             return r;
         }
     };
     r.connected = true;
-    shared.ready.fetch_add(1, Ordering::AcqRel);
     tokio::select! {
         _ = go.wait_for(|g| *g) => {}
         _ = stop.changed() => return r,
@@ -860,7 +823,7 @@ async fn path_player(
             break;
         }
         // A reply is always awaited, even after `stop`, so the connection is never left mid-reply.
-        let used = match tokio::time::timeout(Duration::from_secs(30), read_frame(&mut stream, &mut buf)).await {
+        let used = match tokio::time::timeout(Duration::from_secs(30), resp::read_frame(&mut stream, &mut buf)).await {
             Ok(Ok(used)) => used,
             Ok(Err(e)) => {
                 r.error = Some(e);
@@ -895,32 +858,13 @@ async fn path_player(
 /// A HUNT.PATH reply: `cost`/`path`/`version`, the path from src to dst, the cost HUNT.REACH gave
 /// on the primary, the map's version (so the replica answered from the replicated map).
 fn check_path(pair: &Pair, map_version: i64, frame: &Frame) -> Result<(), String> {
-    let items = match frame {
-        Frame::Array(Some(items)) => items,
-        Frame::Error(e) => return Err(String::from_utf8_lossy(e).into_owned()),
-        other => return Err(format!("unexpected reply {other:?}")),
-    };
-    let [
-        Frame::Bulk(Some(b"cost")),
-        Frame::Integer(cost),
-        Frame::Bulk(Some(b"path")),
-        Frame::Array(Some(path)),
-        Frame::Bulk(Some(b"version")),
-        Frame::Integer(version),
-    ] = &items[..]
-    else {
-        return Err("not a path reply".into());
-    };
-    if *version != map_version {
-        return Err(format!("version {version}, the map is at {map_version}"));
+    match load::path_reply(frame, pair.src, pair.dst, map_version)? {
+        None => Err(format!("null reply for {} -> {}, which is reachable", pair.src, pair.dst)),
+        Some((cost, _)) if cost != pair.cost => {
+            Err(format!("{} -> {}: cost {cost}, HUNT.REACH said {}", pair.src, pair.dst, pair.cost))
+        }
+        Some(_) => Ok(()),
     }
-    if path.first() != Some(&Frame::Integer(pair.src as i64)) || path.last() != Some(&Frame::Integer(pair.dst as i64)) {
-        return Err(format!("a path that does not run {} -> {}", pair.src, pair.dst));
-    }
-    if *cost != pair.cost as i64 {
-        return Err(format!("{} -> {}: cost {cost}, HUNT.REACH said {}", pair.src, pair.dst, pair.cost));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1549,18 +1493,7 @@ fn run_players(
 }
 
 fn cmdstat(server: &mut Server, command: &str) -> (u64, u64) {
-    let info = server.info("commandstats");
-    let mut out = (0, 0);
-    if let Some(line) = info_field(&info, &format!("cmdstat_{command}")) {
-        for pair in line.split(',') {
-            match pair.split_once('=') {
-                Some(("calls", v)) => out.0 = v.parse().unwrap_or(0),
-                Some(("usec", v)) => out.1 = v.parse().unwrap_or(0),
-                _ => {}
-            }
-        }
-    }
-    out
+    load::cmdstat_in(&server.info("commandstats"), command)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1659,10 +1592,7 @@ fn render(r: &Render) -> String {
     let (a, m) = (r.args, r.m);
     let t = r.totals();
     let mut out = String::new();
-    let _ = writeln!(out, "## hunt-bench players\n");
-    let _ = writeln!(out, "```sh\n{}\n```\n", load::invocation());
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| started | {} |", load::utc(r.started_at));
+    load::report_head(&mut out, "players", r.started_at);
     let _ = writeln!(
         out,
         "| servers | Redis {} ×{}: a primary and {} replicas on 127.0.0.1, spawned by the tool, module `{}`; replicas in sync {:.1} s after REPLICAOF |",
@@ -1680,16 +1610,7 @@ fn render(r: &Render) -> String {
             let _ = writeln!(out, "| map | key `{}` was already there |", r.env.map);
         }
     }
-    let i = &r.env.info;
-    let _ = writeln!(
-        out,
-        "| HUNT.MAPINFO | {} nodes, {} edges, {} landmarks, version {}, AUTO = {} |",
-        thousands(i.nodes),
-        thousands(i.edges),
-        i.landmarks,
-        i.version,
-        i.algo
-    );
+    let _ = writeln!(out, "{}", r.env.info.row());
     let _ = writeln!(
         out,
         "| players | {} in {} hunts of {}, each subscribed to `hunt:players:<hunt>` on its hunt's replica (hunt h on replica h mod {}) |",

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redis::IntoConnectionInfo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};
 
@@ -553,19 +553,6 @@ fn publish(
     Ok(Published { publishes: ticks * clues, rtt, lateness })
 }
 
-async fn read_frame_owned(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Vec<u8>, String> {
-    // Returns the bytes of one whole frame from the front of the stream (setup only).
-    loop {
-        if let Some((_, used)) = resp::parse(buf)? {
-            return Ok(buf.drain(..used).collect());
-        }
-        buf.reserve(4096);
-        if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
-            return Err("connection closed".into());
-        }
-    }
-}
-
 async fn handshake(shared: &Shared, buf: &mut Vec<u8>) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect(shared.addr).await.map_err(|e| format!("connect: {e}"))?;
     if let Some((user, password)) = &shared.auth {
@@ -574,23 +561,19 @@ async fn handshake(shared: &Shared, buf: &mut Vec<u8>) -> Result<TcpStream, Stri
             None => resp::command(&[b"AUTH", password.as_bytes()]),
         };
         stream.write_all(&auth).await.map_err(|e| e.to_string())?;
-        let reply = read_frame_owned(&mut stream, buf).await?;
-        if !matches!(resp::parse(&reply)?, Some((Frame::Simple(b"OK"), _))) {
-            return Err(format!("AUTH: {}", String::from_utf8_lossy(&reply)));
+        let used = resp::read_frame(&mut stream, buf).await?;
+        if !matches!(resp::parse(&buf[..used])?, Some((Frame::Simple(b"OK"), _))) {
+            return Err(format!("AUTH: {}", String::from_utf8_lossy(&buf[..used])));
         }
+        buf.drain(..used);
     }
     stream.write_all(&resp::command(&[b"SUBSCRIBE", &shared.channel])).await.map_err(|e| e.to_string())?;
-    let reply = read_frame_owned(&mut stream, buf).await?;
-    match resp::parse(&reply)? {
-        Some((Frame::Array(Some(items)), _))
-            if items.len() == 3
-                && items[0] == Frame::Bulk(Some(b"subscribe"))
-                && items[1] == Frame::Bulk(Some(&shared.channel)) =>
-        {
-            Ok(stream)
-        }
-        _ => Err(format!("SUBSCRIBE: {}", String::from_utf8_lossy(&reply))),
+    let used = resp::read_frame(&mut stream, buf).await?;
+    if !matches!(resp::parse(&buf[..used])?, Some((frame, _)) if resp::confirms_subscribe(&frame, &shared.channel)) {
+        return Err(format!("SUBSCRIBE: {}", String::from_utf8_lossy(&buf[..used])));
     }
+    buf.drain(..used);
+    Ok(stream)
 }
 
 async fn subscriber(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> SubStats {
@@ -616,43 +599,22 @@ async fn subscriber(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Sub
     stats.subscribed = true;
     shared.ready.fetch_add(1, Ordering::AcqRel);
     let mut max_version = 0u64;
-    loop {
-        buf.reserve(8192);
-        let read = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            r = stream.read_buf(&mut buf) => r,
-        };
-        let now = shared.epoch.elapsed().as_nanos() as u64;
-        match read {
-            Ok(0) => {
-                stats.error = Some("the server closed the connection".into());
-                break;
-            }
+    while stats.seen < shared.total {
+        let now = match resp::read_more(&mut stream, &mut buf, &mut stop).await {
+            Ok(true) => shared.epoch.elapsed().as_nanos() as u64,
+            Ok(false) => break,
             Err(e) => {
-                stats.error = Some(format!("read: {e}"));
+                stats.error = Some(e);
                 break;
             }
-            Ok(_) => {}
+        };
+        if let Err(e) = resp::take_frames(&mut buf, |frame| on_frame(&shared, &mut stats, &mut max_version, frame, now))
+        {
+            stats.error = Some(e);
+            break;
         }
-        let mut at = 0;
-        loop {
-            match resp::parse(&buf[at..]) {
-                Ok(Some((frame, used))) => {
-                    at += used;
-                    on_frame(&shared, &mut stats, &mut max_version, frame, now);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    stats.error = Some(format!("RESP: {e}"));
-                    return stats;
-                }
-            }
-        }
-        buf.drain(..at);
         if stats.seen == shared.total {
             shared.complete.fetch_add(1, Ordering::AcqRel);
-            break;
         }
     }
     stats

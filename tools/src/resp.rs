@@ -1,6 +1,10 @@
 //! A minimal RESP2 reader and writer for the subscriber connections: enough for `AUTH`,
 //! `SUBSCRIBE` and the `message` pushes that follow. Frames borrow from the read buffer.
 
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
     Simple(&'a [u8]),
@@ -96,6 +100,58 @@ pub fn command(args: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// Reads from `stream` until `buf` starts with one whole frame; returns the frame's length.
+pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, String> {
+    loop {
+        if let Some((_, used)) = parse(buf)? {
+            return Ok(used);
+        }
+        buf.reserve(4096);
+        if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
+            return Err("the server closed the connection".into());
+        }
+    }
+}
+
+/// Whether `frame` is the server's confirmation of `SUBSCRIBE channel`.
+pub fn confirms_subscribe(frame: &Frame, channel: &[u8]) -> bool {
+    matches!(frame, Frame::Array(Some(items))
+        if items.len() == 3 && items[0] == Frame::Bulk(Some(b"subscribe")) && items[1] == Frame::Bulk(Some(channel)))
+}
+
+/// Waits for more bytes from `stream` into `buf`: `Ok(true)` when some came, `Ok(false)` when
+/// `stop` changed first.
+pub async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<bool, String> {
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(8192);
+    }
+    let read = tokio::select! {
+        biased;
+        _ = stop.changed() => return Ok(false),
+        n = stream.read_buf(buf) => n,
+    };
+    match read {
+        Ok(0) => Err("the server closed the connection".into()),
+        Ok(_) => Ok(true),
+        Err(e) => Err(format!("read: {e}")),
+    }
+}
+
+/// Hands each whole frame at the front of `buf` to `on_frame`, then drops them from `buf`.
+pub fn take_frames(buf: &mut Vec<u8>, mut on_frame: impl FnMut(Frame)) -> Result<(), String> {
+    let mut at = 0;
+    while let Some((frame, used)) = parse(&buf[at..]).map_err(|e| format!("RESP: {e}"))? {
+        at += used;
+        on_frame(frame);
+    }
+    buf.drain(..at);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -397,10 +397,7 @@ fn render(r: &Render) -> String {
     use std::fmt::Write;
     let (a, env) = (r.args, r.env);
     let mut out = String::new();
-    let _ = writeln!(out, "## hunt-bench stall\n");
-    let _ = writeln!(out, "```sh\n{}\n```\n", load::invocation());
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| started | {} |", load::utc(r.started_at));
+    load::report_head(&mut out, "stall", r.started_at);
     let _ = writeln!(
         out,
         "| server | Redis {} at 127.0.0.1:{}{} |",
@@ -415,15 +412,7 @@ fn render(r: &Render) -> String {
         let _ = writeln!(out, "| map loaded with | `{line}` ({:.1} s) |", env.load_seconds);
     }
     let i = &env.info;
-    let _ = writeln!(
-        out,
-        "| HUNT.MAPINFO | {} nodes, {} edges, {} landmarks, version {}, AUTO = {} |",
-        thousands(i.nodes),
-        thousands(i.edges),
-        i.landmarks,
-        i.version,
-        i.algo
-    );
+    let _ = writeln!(out, "{}", i.row());
     let _ = writeln!(
         out,
         "| hunt.workers before the run / hunt.inline-budget | {} / {} (the run sets hunt.workers per configuration and restores it) |",
