@@ -203,7 +203,7 @@ impl Cluster {
             }
             let view = cluster_nodes(&mut con);
             let replica = view.iter().find(|n| n.port == server.port).is_some_and(|n| !n.primary);
-            let link = info_field_of(&mut con, "replication", "master_link_status");
+            let link = find_info_field(&mut con, "replication", "master_link_status");
             if replica && link.as_deref() != Some("up") {
                 return Err(format!("port {}: master_link_status {link:?}", server.port));
             }
@@ -244,28 +244,11 @@ impl Cluster {
     }
 }
 
-/// One field of `INFO <section>`, or `None` when it is not there (yet).
-fn info_field_of(con: &mut redis::Connection, section: &str, name: &str) -> Option<String> {
-    let info = text(&ok(con, &["INFO", section]));
-    info.lines().find_map(|line| line.strip_prefix(&format!("{name}:"))).map(|v| v.trim().to_string())
-}
-
 /// How often a command ran on a server (`INFO commandstats`), 0 if never.
 fn calls(con: &mut redis::Connection, command: &str) -> u64 {
-    info_field_of(con, "commandstats", &format!("cmdstat_{command}"))
+    find_info_field(con, "commandstats", &format!("cmdstat_{command}"))
         .and_then(|stat| stat.split(',').find_map(|kv| kv.strip_prefix("calls=")).map(|n| n.parse().unwrap()))
         .unwrap_or(0)
-}
-
-fn cok(con: &mut ClusterConnection, words: &[&str]) -> Value {
-    call(con, &cmd(words)).unwrap_or_else(|e| panic!("{words:?} through the cluster client failed: {e}"))
-}
-
-fn cerr(con: &mut ClusterConnection, words: &[&str]) -> String {
-    match call(con, &cmd(words)) {
-        Ok(value) => panic!("{words:?} should have failed but replied {value:?}"),
-        Err(text) => text,
-    }
 }
 
 fn digest(con: &mut redis::Connection, key: &str) -> String {
@@ -314,21 +297,21 @@ struct Rome {
 fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterConnection) -> Rome {
     // A small map under {nyc}: the README's example city.
     assert_eq!(
-        int(&cok(cc, &["HUNT.ADDEDGES", NYC_MAP, "1", "2", "10", "2", "3", "15", "1", "3", "40", "3", "1", "20"])),
+        int(&ok(cc, &["HUNT.ADDEDGES", NYC_MAP, "1", "2", "10", "2", "3", "15", "1", "3", "40", "3", "1", "20"])),
         4
     );
-    assert_eq!(int(&cok(cc, &["HUNT.ADDEDGES", NYC_MAP, "CLASS", "2", "1", "3", "30"])), 0);
-    assert_eq!(int(&cok(cc, &["HUNT.SETWEIGHTS", NYC_MAP, "1", "3", "12"])), 1);
-    assert_eq!(int(&cok(cc, &["HUNT.CLOSE", NYC_MAP, "1", "3"])), 1);
-    let closed = route(&cok(cc, &["HUNT.PATH", NYC_MAP, "1", "3"])).unwrap();
+    assert_eq!(int(&ok(cc, &["HUNT.ADDEDGES", NYC_MAP, "CLASS", "2", "1", "3", "30"])), 0);
+    assert_eq!(int(&ok(cc, &["HUNT.SETWEIGHTS", NYC_MAP, "1", "3", "12"])), 1);
+    assert_eq!(int(&ok(cc, &["HUNT.CLOSE", NYC_MAP, "1", "3"])), 1);
+    let closed = route(&ok(cc, &["HUNT.PATH", NYC_MAP, "1", "3"])).unwrap();
     assert_eq!((closed.cost, closed.path), (25, vec![1, 2, 3]));
-    assert_eq!(int(&cok(cc, &["HUNT.OPEN", NYC_MAP, "1", "3"])), 1);
+    assert_eq!(int(&ok(cc, &["HUNT.OPEN", NYC_MAP, "1", "3"])), 1);
     let coordinates = ["1", "-73.98", "40.75", "2", "-73.97", "40.76", "3", "-73.96", "40.77"];
-    assert_eq!(int(&cok(cc, &[&["HUNT.NODES", NYC_MAP][..], &coordinates].concat())), 3);
-    assert_eq!(int(&cok(cc, &["HUNT.LANDMARKS", NYC_MAP, "2"])), 2);
-    let open = route(&cok(cc, &["HUNT.PATH", NYC_MAP, "1", "3"])).unwrap();
+    assert_eq!(int(&ok(cc, &[&["HUNT.NODES", NYC_MAP][..], &coordinates].concat())), 3);
+    assert_eq!(int(&ok(cc, &["HUNT.LANDMARKS", NYC_MAP, "2"])), 2);
+    let open = route(&ok(cc, &["HUNT.PATH", NYC_MAP, "1", "3"])).unwrap();
     assert_eq!((open.cost, open.path), (12, vec![1, 3]));
-    let reach = cok(cc, &["HUNT.REACH", NYC_MAP, "1", "30", "LIMIT", "2"]);
+    let reach = ok(cc, &["HUNT.REACH", NYC_MAP, "1", "30", "LIMIT", "2"]);
     assert_eq!(
         field(&reach, "nodes"),
         Value::Array(vec![
@@ -336,11 +319,11 @@ fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterC
             Value::Array(vec![Value::Int(2), Value::Int(10)])
         ])
     );
-    let matrix = cok(cc, &["HUNT.MATRIX", NYC_MAP, "FROM", "1", "1", "TO", "2", "2", "3"]);
+    let matrix = ok(cc, &["HUNT.MATRIX", NYC_MAP, "FROM", "1", "1", "TO", "2", "2", "3"]);
     assert_eq!(field(&matrix, "costs"), Value::Array(vec![Value::Array(vec![Value::Int(10), Value::Int(12)])]));
-    let info = map_info_of(&cok(cc, &["HUNT.MAPINFO", NYC_MAP]));
+    let info = map_info_of(&ok(cc, &["HUNT.MAPINFO", NYC_MAP]));
     assert_eq!((info.nodes, info.edges, info.closed), (3, 4, 0));
-    match cok(cc, &["HUNT.SCAN", NYC_MAP, "0", "COUNT", "100"]) {
+    match ok(cc, &["HUNT.SCAN", NYC_MAP, "0", "COUNT", "100"]) {
         Value::Array(page) => {
             assert_eq!(text(&page[0]), "0");
             assert!(matches!(&page[1], Value::Array(nodes) if nodes.len() == 3), "{page:?}");
@@ -349,21 +332,21 @@ fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterC
     }
 
     // Its board, under the same tag: PATHTOCLUE reads both in one command on one shard.
-    assert_eq!(int(&cok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "by the fountain", "AT", "3"])), 1);
-    assert_eq!(int(&cok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c2", "gone soon"])), 2);
-    assert_eq!(int(&cok(cc, &["HUNT.UNPUBLISH", NYC_BOARD, "c2", "IFVERSION", "2"])), 3);
-    let to_clue = cok(cc, &["HUNT.PATHTOCLUE", NYC_MAP, NYC_BOARD, "1", "c1"]);
+    assert_eq!(int(&ok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "by the fountain", "AT", "3"])), 1);
+    assert_eq!(int(&ok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c2", "gone soon"])), 2);
+    assert_eq!(int(&ok(cc, &["HUNT.UNPUBLISH", NYC_BOARD, "c2", "IFVERSION", "2"])), 3);
+    let to_clue = ok(cc, &["HUNT.PATHTOCLUE", NYC_MAP, NYC_BOARD, "1", "c1"]);
     assert_eq!(int(&field(&to_clue, "cost")), 12);
     assert_eq!(int(&field(&field(&to_clue, "clue"), "version")), 1);
-    assert_eq!(text(&field(&cok(cc, &["HUNT.CLUE", NYC_BOARD, "c1"]), "payload")), "by the fountain");
-    assert_eq!(int(&field(&cok(cc, &["HUNT.CLUES", NYC_BOARD, "SINCE", "1"]), "version")), 3);
-    let board = cok(cc, &["HUNT.BOARDINFO", NYC_BOARD]);
+    assert_eq!(text(&field(&ok(cc, &["HUNT.CLUE", NYC_BOARD, "c1"]), "payload")), "by the fountain");
+    assert_eq!(int(&field(&ok(cc, &["HUNT.CLUES", NYC_BOARD, "SINCE", "1"]), "version")), 3);
+    let board = ok(cc, &["HUNT.BOARDINFO", NYC_BOARD]);
     assert_eq!((int(&field(&board, "clues")), int(&field(&board, "removed"))), (1, 1));
-    let stale = cerr(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "late", "IFVERSION", "7"]);
+    let stale = err(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "late", "IFVERSION", "7"]);
     assert_eq!(stale, "STALE clue c1 is at version 1");
 
     // A map and a board under different tags are in different slots: the server refuses.
-    let cross = cerr(cc, &["HUNT.PATHTOCLUE", NYC_MAP, ROME_BOARD, "1", "c1"]);
+    let cross = err(cc, &["HUNT.PATHTOCLUE", NYC_MAP, ROME_BOARD, "1", "c1"]);
     assert!(cross.starts_with("CROSSSLOT"), "{cross}");
 
     // The internal commands route like the others (a third shard: {berlin}).
@@ -372,24 +355,24 @@ fn every_command_through_the_cluster_client(cluster: &Cluster, cc: &mut ClusterC
     small.add_edges(&edges, 0, usize::MAX).unwrap();
     let restore = call(cc, redis::cmd("HUNT.RESTORE").arg(BERLIN_MAP).arg(encode_map(&small))).expect("HUNT.RESTORE");
     assert_eq!(text(&restore), "OK");
-    assert_eq!(route(&cok(cc, &["HUNT.PATH", BERLIN_MAP, "10", "30"])).unwrap().cost, 3);
-    assert_eq!(int(&cok(cc, &["HUNT.REPLAY", BERLIN_BOARD, "PUBLISH", "c9", "5", "-", "replayed"])), 5);
-    assert_eq!(int(&field(&cok(cc, &["HUNT.BOARDINFO", BERLIN_BOARD]), "version")), 5);
+    assert_eq!(route(&ok(cc, &["HUNT.PATH", BERLIN_MAP, "10", "30"])).unwrap().cost, 3);
+    assert_eq!(int(&ok(cc, &["HUNT.REPLAY", BERLIN_BOARD, "PUBLISH", "c9", "5", "-", "replayed"])), 5);
+    assert_eq!(int(&field(&ok(cc, &["HUNT.BOARDINFO", BERLIN_BOARD]), "version")), 5);
 
     // The Rome map, loaded through the cluster client in one call, checked against the oracle.
     let rome_edges = hunt_load::read_edges(&rome_path()).expect("read the Rome map");
     let triples: Vec<(u64, u64, u32)> = rome_edges.iter().map(|e| (e.from, e.to, e.weight)).collect();
     let added = call(cc, &add_edges_cmd(ROME_MAP, None, &triples)).expect("load Rome");
     assert_eq!(int(&added) as usize, rome_edges.len());
-    assert_eq!(int(&cok(cc, &["HUNT.LANDMARKS", ROME_MAP, "4"])), 4);
+    assert_eq!(int(&ok(cc, &["HUNT.LANDMARKS", ROME_MAP, "4"])), 4);
     let graph = Graph::new(&read_dimacs(&rome_path()));
-    let nodes = map_info_of(&cok(cc, &["HUNT.MAPINFO", ROME_MAP])).nodes as u64;
+    let nodes = map_info_of(&ok(cc, &["HUNT.MAPINFO", ROME_MAP])).nodes as u64;
     let mut rng = XorShift(0x5eed_c105);
     let mut pairs = Vec::new();
     while pairs.len() < 24 {
         let (from, to) = (1 + rng.below(nodes), 1 + rng.below(nodes));
         if let Some(cost) = graph.cost(from, to) {
-            let got = route(&cok(cc, &["HUNT.PATH", ROME_MAP, &from.to_string(), &to.to_string()])).unwrap();
+            let got = route(&ok(cc, &["HUNT.PATH", ROME_MAP, &from.to_string(), &to.to_string()])).unwrap();
             graph.check_route(from, to, &got, cost);
             pairs.push((from, to, cost));
         }
@@ -713,7 +696,7 @@ fn failover_of_a_primary_holding_a_board(cluster: &Cluster, cc: &mut ClusterConn
         ok(&mut cluster.con(board_replica), &["PUBLISH", &channel, &format!("{round}:R")]);
     };
 
-    let before = int(&cok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "at the bridge", "AT", "2"])) as u64;
+    let before = int(&ok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "at the bridge", "AT", "2"])) as u64;
     markers("before", primary.port, replica.port);
     let seen = collect_round(&events, &labels, "before");
     eprintln!("HUNT.PUBLISH version {before} reached the subscribers as {seen:?}");
@@ -734,13 +717,11 @@ fn failover_of_a_primary_holding_a_board(cluster: &Cluster, cc: &mut ClusterConn
     assert_eq!(ok(&mut promoted, &["HUNT.CLUES", NYC_BOARD]), clues_before);
     assert_eq!(digest(&mut promoted, NYC_BOARD), digest_before);
     assert_eq!(int(&field(&ok(&mut promoted, &["HUNT.BOARDINFO", NYC_BOARD]), "version")) as u64, before);
-    let clue_version = int(&field(&cok(cc, &["HUNT.CLUE", NYC_BOARD, "c1"]), "version"));
-    let after = cok(
-        cc,
-        &["HUNT.PUBLISH", NYC_BOARD, "c1", "under the arch", "AT", "3", "IFVERSION", &clue_version.to_string()],
-    );
+    let clue_version = int(&field(&ok(cc, &["HUNT.CLUE", NYC_BOARD, "c1"]), "version"));
+    let after =
+        ok(cc, &["HUNT.PUBLISH", NYC_BOARD, "c1", "under the arch", "AT", "3", "IFVERSION", &clue_version.to_string()]);
     assert_eq!(int(&after) as u64, before + 1);
-    let to_clue = cok(cc, &["HUNT.PATHTOCLUE", NYC_MAP, NYC_BOARD, "1", "c1"]);
+    let to_clue = ok(cc, &["HUNT.PATHTOCLUE", NYC_MAP, NYC_BOARD, "1", "c1"]);
     assert_eq!(int(&field(&to_clue, "cost")), 12);
     assert_eq!(int(&field(&field(&to_clue, "clue"), "version")) as u64, before + 1);
     markers("after", replica.port, primary.port);

@@ -339,13 +339,13 @@ pub fn call(con: &mut dyn redis::ConnectionLike, command: &Cmd) -> Result<Value,
 }
 
 /// Runs a command given as words and panics on an error reply.
-pub fn ok<A: redis::ToRedisArgs>(con: &mut Connection, words: &[A]) -> Value {
+pub fn ok<A: redis::ToRedisArgs>(con: &mut dyn redis::ConnectionLike, words: &[A]) -> Value {
     let command = cmd(words);
     call(con, &command).unwrap_or_else(|e| panic!("{:?} failed: {e}", command_words(&command)))
 }
 
 /// Runs a command given as words and returns its error text; panics if it succeeds.
-pub fn err<A: redis::ToRedisArgs>(con: &mut Connection, words: &[A]) -> String {
+pub fn err<A: redis::ToRedisArgs>(con: &mut dyn redis::ConnectionLike, words: &[A]) -> String {
     let command = cmd(words);
     match call(con, &command) {
         Ok(value) => panic!("{:?} should have failed but replied {value:?}", command_words(&command)),
@@ -496,12 +496,13 @@ pub fn path(con: &mut Connection, key: &str, from: u64, to: u64, options: &[&str
 
 /// One field of `INFO <section>`.
 pub fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
+    find_info_field(con, section, name).unwrap_or_else(|| panic!("no {name} in INFO {section}"))
+}
+
+/// One field of `INFO <section>`, or `None` when it is not there (yet).
+pub fn find_info_field(con: &mut Connection, section: &str, name: &str) -> Option<String> {
     let info = text(&ok(con, &["INFO", section]));
-    info.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}:")))
-        .unwrap_or_else(|| panic!("no {name} in INFO {section}:\n{info}"))
-        .trim()
-        .to_string()
+    info.lines().find_map(|line| line.strip_prefix(&format!("{name}:"))).map(|v| v.trim().to_string())
 }
 
 pub fn ping(con: &mut Connection) {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use redis::Value;
@@ -103,8 +103,16 @@ pub struct ServerArgs {
     pub client_threads: usize,
 }
 
-/// The server's pid once spawned, so the watchdog can stop it if the run overruns.
-static SPAWNED_PID: AtomicU32 = AtomicU32::new(0);
+/// Pids of the processes the run started (servers, load workers), so the watchdog can stop
+/// them if the run overruns.
+static STARTED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Records a process the watchdog must stop with the run.
+pub fn started(pid: u32) {
+    if let Ok(mut pids) = STARTED.lock() {
+        pids.push(pid);
+    }
+}
 
 /// `calls` and `usec` of one command in the text of INFO commandstats ((0, 0) if absent).
 pub fn cmdstat_in(info: &str, command: &str) -> (u64, u64) {
@@ -152,14 +160,15 @@ pub fn finish(name: &str, result: Result<(String, bool), String>, unclean: &str)
     }
 }
 
-/// Ends the process (and the spawned server) if the run is still going after `budget`.
+/// Ends the process, and every process it [`started`], if the run is still going after `budget`.
 pub fn watchdog(name: &'static str, budget: Duration) {
     std::thread::spawn(move || {
         std::thread::sleep(budget);
         eprintln!("hunt-bench {name}: gave up after {} s", budget.as_secs());
-        let pid = SPAWNED_PID.load(Ordering::SeqCst);
-        if pid != 0 {
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        if let Ok(pids) = STARTED.lock() {
+            for &pid in pids.iter() {
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
         }
         std::process::exit(1);
     });
@@ -378,7 +387,7 @@ impl Env {
                 let module = args.spawn_server.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_MODULE));
                 progress(format!("starting {} with {}", args.redis_server.display(), module.display()));
                 let server = SpawnedServer::start(&args.redis_server, &module, maxclients)?;
-                SPAWNED_PID.store(server.pid, Ordering::SeqCst);
+                started(server.pid);
                 progress(format!("redis-server pid {} on port {}", server.pid, server.port));
                 let stamp = mtime_utc(&module);
                 let port = server.port;

@@ -100,7 +100,7 @@ pub struct PlayersArgs {
 }
 
 pub fn main(args: PlayersArgs) -> ExitCode {
-    let hard = raise_open_files_to_hard();
+    let hard = crate::push::raise_open_files_to(u64::MAX);
     if let Some(plan) = &args.worker_plan {
         return worker_main(plan);
     }
@@ -109,7 +109,7 @@ pub fn main(args: PlayersArgs) -> ExitCode {
         return ExitCode::from(64);
     }
     let budget = Duration::from_secs(args.seconds + args.drain_seconds + 900);
-    watchdog(budget);
+    load::watchdog("players", budget);
     load::finish("players", run(&args), "connections or deliveries were lost, or replies were wrong")
 }
 
@@ -155,45 +155,12 @@ fn path_players_in_hunt(hunt_size: usize, path_one_in: usize) -> usize {
     if path_one_in == 0 { 0 } else { hunt_size.div_ceil(path_one_in) }
 }
 
-/// Lifts the soft open-files limit to the hard one; returns the limit now in force.
-fn raise_open_files_to_hard() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
-    }
-    let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 { limit.rlim_max } else { limit.rlim_cur }
-}
-
 /// CLOCK_MONOTONIC in ns: one clock for every process on the machine, so a worker can subtract
 /// the publisher's send time from its own receive time.
 fn mono_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-/// Pids of everything the coordinator started, for the watchdog.
-static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
-
-fn started(pid: u32) {
-    if let Ok(mut pids) = STARTED.lock() {
-        pids.push(pid);
-    }
-}
-
-/// Ends the run, the servers and the workers it started if it is still going after `budget`.
-fn watchdog(budget: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(budget);
-        eprintln!("hunt-bench players: gave up after {} s", budget.as_secs());
-        if let Ok(pids) = STARTED.lock() {
-            for pid in pids.iter() {
-                unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
-            }
-        }
-        std::process::exit(1);
-    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -879,7 +846,7 @@ struct Server {
 impl Server {
     fn start(args: &PlayersArgs, role: &'static str, maxclients: usize) -> Result<Server, String> {
         let spawned = SpawnedServer::start(&args.redis_server, &args.module, maxclients)?;
-        started(spawned.pid);
+        load::started(spawned.pid);
         let client = redis::Client::open(format!("redis://127.0.0.1:{}/", spawned.port)).map_err(|e| e.to_string())?;
         let con = client.get_connection().map_err(|e| format!("{role}: {e}"))?;
         con.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
@@ -942,7 +909,7 @@ impl Worker {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start worker {index}: {e}"))?;
-        started(child.id());
+        load::started(child.id());
         let stdout = child.stdout.take().ok_or("worker without stdout")?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -193,19 +193,27 @@ fn validate(args: &PushArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Lifts the soft open-files limit towards `want` (up to the hard limit).
+/// Lifts the soft open-files limit towards `want` (up to the hard limit), warning when it stays
+/// below.
 pub(crate) fn raise_open_files(want: u64) {
+    let now = raise_open_files_to(want);
+    if now < want {
+        eprintln!("warning: open files limited to {now} (wanted {want})");
+    }
+}
+
+/// Lifts the soft open-files limit towards `want` (up to the hard limit); returns the limit
+/// now in force.
+pub(crate) fn raise_open_files_to(want: u64) -> u64 {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return;
+        return 1024;
     }
     if limit.rlim_cur >= want as libc::rlim_t {
-        return;
+        return limit.rlim_cur;
     }
     let raised = libc::rlimit { rlim_cur: (want as libc::rlim_t).min(limit.rlim_max), rlim_max: limit.rlim_max };
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 || raised.rlim_cur < want as libc::rlim_t {
-        eprintln!("warning: open files limited to {} (wanted {want})", raised.rlim_cur);
-    }
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 { raised.rlim_cur } else { limit.rlim_cur }
 }
 
 pub(crate) fn progress(msg: impl AsRef<str>) {
