@@ -456,7 +456,11 @@ fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
     // A target whose slots all lie above this one: there the slot becomes its lowest, the one
     // `redis-cli --cluster reshard` moves first (see `reshard_back_with_redis_cli`).
     let others: Vec<NodeView> = cluster.primaries().into_iter().filter(|n| n.port != source.port).collect();
-    let target = others.iter().find(|n| n.slots.iter().all(|&(low, _)| low > slot)).unwrap_or(&others[0]).clone();
+    let target = others
+        .iter()
+        .find(|n| n.slots.iter().all(|&(low, _)| low > slot))
+        .unwrap_or_else(|| panic!("no primary has only slots above {slot}: {others:?}"))
+        .clone();
     let (mut src, mut dst) = (cluster.con(source.port), cluster.con(target.port));
     let digest_before = digest(&mut src, ROME_MAP);
     let info_before = ok(&mut src, &["HUNT.MAPINFO", ROME_MAP]);
@@ -539,19 +543,17 @@ fn live_migration_of_a_map_slot(cluster: &Cluster, rome: &Rome) {
         Duration::from_secs(30),
     );
     assert!(check.contains("[OK] All 16384 slots covered") && !check.contains("[WARNING]"), "{check}");
-    reshard_back_with_redis_cli(cluster, rome, slot, &source, &target);
+    reshard_back_with_redis_cli(cluster, rome, slot, &source);
 }
 
 /// `redis-cli --cluster reshard` takes a node's lowest slots first, and the map's slot is now
 /// the lowest of its owner: one slot moved back to the first owner is that slot, keys and
 /// all (redis-cli moves them with `MIGRATE`, i.e. the module type's DUMP and RESTORE), while
 /// a client keeps asking the way and publishing.
-fn reshard_back_with_redis_cli(cluster: &Cluster, rome: &Rome, slot: u16, back_to: &NodeView, from: &NodeView) {
-    let lowest = from.slots.iter().map(|&(low, _)| low).min().unwrap_or(u16::MAX);
-    if lowest < slot {
-        eprintln!("skipping redis-cli --cluster reshard: slot {slot} is not the lowest of its owner");
-        return;
-    }
+fn reshard_back_with_redis_cli(cluster: &Cluster, rome: &Rome, slot: u16, back_to: &NodeView) {
+    let from = &cluster.owner(slot);
+    let lowest = from.slots.iter().map(|&(low, _)| low).min();
+    assert_eq!(lowest, Some(slot), "slot {slot} must be the lowest of its owner for reshard to pick it: {from:?}");
     let mut owner = cluster.con(from.port);
     let digest_before = digest(&mut owner, ROME_MAP);
     let info_before = ok(&mut owner, &["HUNT.MAPINFO", ROME_MAP]);
