@@ -547,6 +547,63 @@ impl Env {
         Ok(out)
     }
 
+    /// Players around clues, the game's own shape: `clues` random clue nodes, and for each about
+    /// `count / clues` players, each at the k-th node (k uniform in k_min..=k_max) that
+    /// `HUNT.REACH map clue <max> LIMIT k_max+1` lists from the clue; a pair goes from the
+    /// player to its clue. Its cost is not known beforehand (REACH gives the cost from the
+    /// clue, and roads need not be symmetric). Shuffled, so that consecutive requests ask for
+    /// different clues, as players do.
+    pub fn clue_pairs(
+        &mut self,
+        seed: u64,
+        clues: usize,
+        count: usize,
+        k_min: u64,
+        k_max: u64,
+    ) -> Result<Vec<Pair>, String> {
+        let mut rng = XorShift::new(seed);
+        let mut out = Vec::with_capacity(count);
+        let (mut found, mut tried) = (0usize, 0usize);
+        while found < clues {
+            tried += 1;
+            if tried > clues * 4 + 64 {
+                return Err(format!("only {found} of {tried} clue nodes reach {k_max} nodes"));
+            }
+            let clue = rng.range(1, self.info.nodes);
+            let reply: Value = redis::cmd("HUNT.REACH")
+                .arg(&self.map)
+                .arg(clue)
+                .arg(i64::MAX)
+                .arg("LIMIT")
+                .arg(k_max + 1)
+                .query(&mut self.con)
+                .map_err(|e| format!("HUNT.REACH: {e}"))?;
+            let Some(Value::Array(nodes)) = fields(&reply).get("nodes").cloned() else {
+                return Err(format!("HUNT.REACH {} {clue}: unexpected reply {reply:?}", self.map));
+            };
+            if nodes.len() <= k_max as usize {
+                continue;
+            }
+            // Spread the remainder over the first clues.
+            let players = count / clues + usize::from(found < count % clues);
+            for _ in 0..players {
+                let k = rng.range(k_min, k_max);
+                let Some(Value::Array(entry)) = nodes.get(k as usize) else {
+                    return Err(format!("HUNT.REACH: no entry {k}"));
+                };
+                let Some(player) = entry.first().and_then(value_int) else {
+                    return Err(format!("HUNT.REACH: bad entry {entry:?}"));
+                };
+                out.push(Pair { src: player as u64, dst: clue, cost: None, rank: Some(k) });
+            }
+            found += 1;
+        }
+        for i in (1..out.len()).rev() {
+            out.swap(i, rng.range(0, i as u64) as usize);
+        }
+        Ok(out)
+    }
+
     /// Uniform random pairs of node ids 1..=nodes (the DIMACS ids).
     pub fn random_pairs(&self, seed: u64, count: usize) -> Vec<Pair> {
         let mut rng = XorShift::new(seed);
@@ -621,7 +678,8 @@ pub struct Pair {
     pub dst: u64,
     /// The cost every reply must have, when known beforehand.
     pub cost: Option<u64>,
-    /// For local pairs: the rank of `dst` in the REACH order from `src`.
+    /// For local pairs: the rank of `dst` in the REACH order from `src`; for clue pairs, of
+    /// `src` (the player) in the REACH order from `dst` (the clue).
     pub rank: Option<u64>,
 }
 

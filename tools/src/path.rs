@@ -1,7 +1,8 @@
 //! `hunt-bench path`: N closed-loop connections drive PING, GET, then HUNT.PATH over local and
-//! random pairs on a road map, each phase for a fixed time (or request count); throughput and
-//! p50 / p99 / p99.9 latency per phase, every HUNT.PATH reply checked, and the ratio of local
-//! HUNT.PATH to PING throughput measured in the same run. A redis-benchmark cross-check follows.
+//! random pairs on a road map, and players walking to a few clues, each phase for a fixed time
+//! (or request count); throughput and p50 / p99 / p99.9 latency per phase, every HUNT.PATH reply
+//! checked, and the ratio of local HUNT.PATH to PING throughput measured in the same run. A
+//! redis-benchmark cross-check follows.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub struct PathArgs {
     /// CONFIG SET hunt.workers to this before the run (default: leave the module's setting)
     #[arg(long)]
     workers: Option<u32>,
+    /// Clue nodes of the clue phase: players near them ask the way to them (0 skips the phase)
+    #[arg(long, default_value_t = 16)]
+    clues: usize,
     /// Distinct pairs in each query set (cycled)
     #[arg(long, default_value_t = 1000)]
     pairs: usize,
@@ -83,10 +87,17 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
     let random = env.random_pairs(seed ^ 0x9e37_79b9_7f4a_7c15, args.pairs);
     let local_set = Arc::new(PathSet::new(local, env.info.version, env.edges.clone()));
     let random_set = Arc::new(PathSet::new(random, env.info.version, env.edges.clone()));
+    let clue_set = if args.clues > 0 {
+        progress(format!("{} clue pairs around {} clues (HUNT.REACH from each clue)", args.pairs, args.clues));
+        let clue = env.clue_pairs(seed ^ 0x51ed_270b_2715_1d6b, args.clues, args.pairs, 1000, 4000)?;
+        Some(Arc::new(PathSet::new(clue, env.info.version, env.edges.clone())))
+    } else {
+        None
+    };
 
     let duration = Duration::from_secs(args.seconds);
     let map = env.map.clone();
-    let plans: Vec<(&'static str, String, Arc<Workload>, &str)> = vec![
+    let mut plans: Vec<(&'static str, String, Arc<Workload>, &str)> = vec![
         (
             "PING",
             "PING".into(),
@@ -115,6 +126,14 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
             "hunt.path",
         ),
     ];
+    if let Some(set) = &clue_set {
+        plans.push((
+            "HUNT.PATH to clues",
+            format!("HUNT.PATH {map} <player> <clue>, players at the k-th node from their clue, k in 1000..=4000"),
+            Arc::new(load::path_workload(&map, set.clone(), None)),
+            "hunt.path",
+        ));
+    }
     let mut phases = Vec::new();
     for (name, command, work, stat) in plans {
         progress(format!("{name}: {} connections, {} s", args.connections, args.seconds));
@@ -180,6 +199,7 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
         inline_budget: &inline_budget,
         local_set: &local_set,
         random_set: &random_set,
+        clue_set: clue_set.as_deref(),
         local_setup,
         phases: &phases,
         bench_rows: &bench_rows,
@@ -197,6 +217,7 @@ struct Render<'a> {
     inline_budget: &'a str,
     local_set: &'a PathSet,
     random_set: &'a PathSet,
+    clue_set: Option<&'a PathSet>,
     local_setup: f64,
     phases: &'a [Phase],
     bench_rows: &'a [(String, String, Bench)],
@@ -276,6 +297,20 @@ fn render(r: &Render) -> String {
         a.server.seed,
         env.info.nodes
     );
+    if let Some(set) = r.clue_set {
+        let clues = sorted(set.pairs.iter().map(|p| p.dst));
+        let mut distinct = clues.clone();
+        distinct.dedup();
+        let _ = writeln!(
+            out,
+            "| clue pairs | {} (seed {:#x} ^ 0x51ed270b27151d6b) around {} clue nodes (random, each reaching 4,000 nodes): player = the k-th node of `HUNT.REACH {} <clue> {} LIMIT 4001` (k uniform in 1000..=4000), target = the clue; shuffled. Roads may be one-way, so the cost is checked against other replies, not against REACH |",
+            set.pairs.len(),
+            a.server.seed,
+            distinct.len(),
+            env.map,
+            i64::MAX,
+        );
+    }
 
     let _ = writeln!(out, "\n### Throughput and latency, one phase after the other\n");
     let _ = writeln!(out, "| phase {}\n|---|---|---|---|---|---|---|---|---|---|---|---|---|", PHASE_HEADER);
@@ -292,7 +327,7 @@ fn render(r: &Render) -> String {
     };
     let _ = writeln!(
         out,
-        "\nRatios to PING throughput: GET {}, **HUNT.PATH local {}** (goal ≥ 0.50: {}), HUNT.PATH random {}.\n",
+        "\nRatios to PING throughput: GET {}, **HUNT.PATH local {}** (goal ≥ 0.50: {}), HUNT.PATH random {}, HUNT.PATH to clues {}.\n",
         ratio("GET"),
         ratio("HUNT.PATH local"),
         match (ping, local) {
@@ -300,7 +335,8 @@ fn render(r: &Render) -> String {
             (Some(_), Some(_)) => "**not met**",
             _ => "–",
         },
-        ratio("HUNT.PATH random")
+        ratio("HUNT.PATH random"),
+        ratio("HUNT.PATH to clues")
     );
     let _ = writeln!(out, "Replies per phase:\n");
     for p in r.phases {
@@ -329,7 +365,7 @@ fn render(r: &Render) -> String {
         out,
         "\nEvery HUNT.PATH reply was checked: a `cost`/`path`/`version` array, the path from the source to the \
          target, the version the map's ({}), the cost equal to HUNT.REACH's for local pairs and to every other \
-         reply for the same pair; the first reply for each pair also hop by hop against the edges of `{}` \
+         reply for the same pair (for every set); the first reply for each pair also hop by hop against the edges of `{}` \
          (each hop an edge, the weights adding up to the cost). The map's version after the run: {}.",
         env.info.version,
         a.server.gr.display(),
