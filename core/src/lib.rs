@@ -15,6 +15,7 @@ mod landmarks;
 pub mod map;
 pub mod message;
 pub mod search;
+pub mod trees;
 
 pub use board::{Board, Change, Clue};
 pub use error::Error;

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::geo;
 use crate::id_index::IdIndex;
 use crate::landmarks::Landmarks;
+use crate::trees::Trees;
 
 /// A node id as users see it.
 pub type NodeId = u64;
@@ -75,6 +76,8 @@ pub struct Map {
     geo_ratio: f64,
     landmarks: Option<Arc<Landmarks>>,
     version: u64,
+    /// Shortest-path trees of this version (see `trees`); a change starts an empty set.
+    trees: Arc<Trees>,
 }
 
 /// The raw arrays of a map, as the codec moves them.
@@ -109,6 +112,7 @@ impl Default for Map {
             geo_ratio: f64::INFINITY,
             landmarks: None,
             version: 0,
+            trees: Arc::default(),
         }
     }
 }
@@ -129,6 +133,18 @@ impl Map {
     /// Increases with every change; replies report it so a client knows what it saw.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Every change ends here: a new version, and the trees of the old one left to the
+    /// snapshots that still read it.
+    fn changed(&mut self) {
+        self.version += 1;
+        self.trees = Arc::default();
+    }
+
+    /// The shortest-path trees of this version.
+    pub fn trees(&self) -> &Trees {
+        &self.trees
     }
 
     /// The dense index of a user id.
@@ -259,7 +275,7 @@ impl Map {
         }
         self.located += added;
         self.recompute_geo_ratio();
-        self.version += 1;
+        self.changed();
         Ok(added)
     }
 
@@ -298,7 +314,7 @@ impl Map {
     /// Picks `count` landmarks and computes their distances (see `landmarks`).
     pub fn compute_landmarks(&mut self, count: usize) {
         self.landmarks = (count > 0 && self.node_count() > 0).then(|| Arc::new(Landmarks::compute(self, count)));
-        self.version += 1;
+        self.changed();
     }
 
     /// The edge `from -> to`, if there is one (the map holds at most one per pair).
@@ -335,6 +351,7 @@ impl Map {
                     + array(&l.from, l.from.capacity(), block)
                     + array(&l.to, l.to.capacity(), block)
             })
+            + self.trees.memory()
     }
 
     /// Adds directed edges of class `class`. An edge that exists already takes the new weight
@@ -393,7 +410,7 @@ impl Map {
                 self.recompute_geo_ratio();
             }
         }
-        self.version += 1;
+        self.changed();
         Ok(added)
     }
 
@@ -409,7 +426,7 @@ impl Map {
                 changed += 1;
             }
         }
-        self.version += 1;
+        self.changed();
         Ok(changed)
     }
 
@@ -423,7 +440,7 @@ impl Map {
             flags[edge] = if closed { before | CLOSED } else { before & !CLOSED };
             changed += usize::from(before != flags[edge]);
         }
-        self.version += 1;
+        self.changed();
         Ok(changed)
     }
 

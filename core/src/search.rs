@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::heap::QuadHeap;
 use crate::landmarks::UNKNOWN;
 use crate::map::{ALL_CLASSES, Cost, Map, Node};
+use crate::trees::NO_NODE;
 
 /// What a query may use: edge classes, nodes it may not enter, and a cost bound.
 #[derive(Clone, Debug)]
@@ -450,6 +451,26 @@ impl Search {
         self.stopped()
     }
 
+    /// The least-cost paths from every node to `target` under the default query (every class,
+    /// closed edges unusable), as one backward Dijkstra over the whole map: `next[v]` is the
+    /// node after `v` on its path (`target` for itself), `NO_NODE` where `target` cannot be
+    /// reached. See `trees`. `None` if the job's settle budget ran out first.
+    pub(crate) fn tree(&mut self, map: &Map, target: Node) -> Option<Vec<Node>> {
+        let n = map.node_count();
+        self.reset(n, &[]);
+        let generation = self.generation;
+        let filter = Filter::of(&Query::default());
+        let mut next = vec![NO_NODE; n];
+        self.start(Dir::Backward, target, 0);
+        let side = &mut self.backward;
+        while let Some((v, _)) =
+            settle_next(side, &self.avoided, &mut self.work, map, Dir::Backward, filter, generation, &|_| 0, |_, _| {})
+        {
+            next[v as usize] = side.slots[v as usize].parent;
+        }
+        self.stopped().is_ok().then_some(next)
+    }
+
     /// Costs from `source` to every node (or, `backward`, from every node to `source`) over
     /// every edge, closed or not, whatever its class: the landmark tables. Written to
     /// `out[v * stride + offset]`, `UNKNOWN` where unreachable. Returns false, leaving that
@@ -583,7 +604,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn random_graph(rng: &mut Rng) -> Vec<EdgeSpec> {
+    pub(crate) fn random_graph(rng: &mut Rng) -> Vec<EdgeSpec> {
         let nodes = 1 + rng.below(12);
         let huge = rng.below(2) == 0;
         let id = |k: u64| if huge { MAX_NODE_ID - k * 977 } else { k };
@@ -597,7 +618,7 @@ pub(crate) mod tests {
     }
 
     /// The map keeps the last weight of a repeated pair; the oracle must see the same edges.
-    fn effective_edges(spec: &[EdgeSpec]) -> Vec<(NodeId, NodeId, u64)> {
+    pub(crate) fn effective_edges(spec: &[EdgeSpec]) -> Vec<(NodeId, NodeId, u64)> {
         let mut last = std::collections::HashMap::new();
         for e in spec {
             last.insert((e.from, e.to), e.weight as u64);
@@ -607,7 +628,7 @@ pub(crate) mod tests {
 
     const ALGOS: [Algo; 5] = [Algo::Auto, Algo::Dijkstra, Algo::Bidir, Algo::Astar, Algo::Alt];
 
-    fn check_route(map: &Map, route: &Route, s: Node, t: Node, seed: u64) {
+    pub(crate) fn check_route(map: &Map, route: &Route, s: Node, t: Node, seed: u64) {
         assert_eq!(route.path.first(), Some(&s));
         assert_eq!(route.path.last(), Some(&t));
         let sum: u64 = route

@@ -1,0 +1,313 @@
+//! Shortest-path trees towards popular targets.
+//!
+//! In a hunt, thousands of players ask the way to the same few clues. One backward Dijkstra
+//! from a clue's node settles the whole map once and gives every node its next step towards
+//! the clue; after that, each player's path is a walk along those steps, with no search at all.
+//!
+//! A tree is exact only for the map it was built on, so it is tied to one map version: every
+//! change to the map starts a new, empty [`Trees`] (see `Map::changed`), and a lookup also
+//! checks the version. It answers only queries that use every class, avoid nothing and force
+//! no method; a cost limit is applied to the walked cost. Ties between paths of equal cost may
+//! be broken differently than a search would.
+//!
+//! Admission: a target earns a tree after [`POPULAR`] path queries at one version; at most
+//! `limit` trees per map (the caller's setting), and when all are taken, a target asked for
+//! twice as often as the least-used tree replaces it. Counts halve every [`DECAY`] queries, so
+//! clues that moved away give their trees up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::Error;
+use crate::map::{ALL_CLASSES, Cost, Map, Node};
+use crate::search::{Algo, Query, Route, Search};
+
+/// `Tree::next` of a node that cannot reach the target.
+pub const NO_NODE: Node = Node::MAX;
+/// Path queries to one target, at one map version, before it gets a tree.
+pub const POPULAR: u32 = 32;
+/// Counts halve after this many path queries to a map.
+const DECAY: u64 = 4096;
+
+/// The least-cost paths from every node to one target, at one map version.
+#[derive(Debug)]
+pub struct Tree {
+    target: Node,
+    version: u64,
+    next: Vec<Node>,
+}
+
+impl Tree {
+    /// One backward Dijkstra from `target` over the whole map (a worker's job: it settles
+    /// every node that can reach `target`). `None` if the search's budget (see
+    /// `Search::limit`) ran out: a partial tree would call the rest unreachable.
+    pub fn build(map: &Map, target: Node, search: &mut Search) -> Option<Tree> {
+        Some(Tree { target, version: map.version(), next: search.tree(map, target)? })
+    }
+
+    pub fn target(&self) -> Node {
+        self.target
+    }
+
+    /// The path from `from`, `None` when there is none or it costs more than `max_cost`.
+    /// `map` must be the map the tree was built on (same version); a step that is not an edge
+    /// of it, or a walk longer than the map, is `Error::Internal` (the caller searches instead).
+    pub fn route(&self, map: &Map, from: Node, max_cost: Cost) -> Result<Option<Route>, Error> {
+        if self.next.len() != map.node_count() {
+            return Err(Error::Internal);
+        }
+        if self.next[from as usize] == NO_NODE {
+            return Ok(None);
+        }
+        let mut path = vec![from];
+        let mut cost: Cost = 0;
+        let mut v = from;
+        while v != self.target {
+            let u = self.next[v as usize];
+            // Each step is the edge the backward search relaxed; a map holds one per pair.
+            let e = map.edge(v, u).ok_or(Error::Internal)?;
+            cost += map.weight(e) as Cost;
+            path.push(u);
+            if path.len() > map.node_count() {
+                return Err(Error::Internal);
+            }
+            v = u;
+        }
+        Ok((cost <= max_cost).then_some(Route { cost, path }))
+    }
+
+    fn memory(&self) -> usize {
+        std::mem::size_of::<Tree>() + self.next.capacity() * std::mem::size_of::<Node>()
+    }
+}
+
+/// What a path query should do about trees.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Walk this tree.
+    Tree(Arc<Tree>),
+    /// Search as usual, and build a tree for the target meanwhile (with [`Trees::insert`], or
+    /// [`Trees::abandon`] if that fails).
+    Build,
+    /// Search as usual.
+    Search,
+}
+
+/// The trees of one map version, shared by the map and its snapshots at that version.
+#[derive(Debug, Default)]
+pub struct Trees {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    queries: u64,
+    /// Path queries per target without a tree.
+    counts: HashMap<Node, u32>,
+    /// Trees with their use since built (halved with the counts).
+    trees: Vec<(Arc<Tree>, u32)>,
+    /// Targets whose tree a worker is building.
+    building: Vec<Node>,
+}
+
+impl Trees {
+    /// A poisoned lock only means a panic elsewhere; the worst left behind is a count.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts one path query to `to` on `map` and says how to answer it. `limit` is the most
+    /// trees this map may hold (0: none, and nothing is counted).
+    pub fn lookup(&self, map: &Map, to: Node, query: &Query, algo: Algo, limit: usize) -> Lookup {
+        if limit == 0 || algo != Algo::Auto || query.mask != ALL_CLASSES || !query.avoid.is_empty() {
+            return Lookup::Search;
+        }
+        let mut inner = self.lock();
+        inner.queries += 1;
+        if inner.queries.is_multiple_of(DECAY) {
+            inner.counts.retain(|_, c| {
+                *c /= 2;
+                *c > 0
+            });
+            inner.trees.iter_mut().for_each(|(_, hits)| *hits /= 2);
+        }
+        if let Some((tree, hits)) = inner.trees.iter_mut().find(|(t, _)| t.target == to)
+            && tree.version == map.version()
+        {
+            *hits = hits.saturating_add(1);
+            return Lookup::Tree(Arc::clone(tree));
+        }
+        let count = inner.counts.entry(to).or_insert(0);
+        *count = count.saturating_add(1);
+        let count = *count;
+        if count < POPULAR || inner.building.contains(&to) {
+            return Lookup::Search;
+        }
+        if inner.trees.len() + inner.building.len() >= limit {
+            // Full: only a target asked for twice as often as the least-used tree replaces it.
+            let weakest = inner.trees.iter().enumerate().min_by_key(|(_, (_, hits))| *hits).map(|(i, (_, h))| (i, *h));
+            match weakest {
+                Some((i, hits)) if count / 2 > hits && inner.trees.len() + inner.building.len() <= limit => {
+                    inner.trees.swap_remove(i);
+                }
+                _ => return Lookup::Search,
+            }
+        }
+        inner.counts.remove(&to);
+        inner.building.push(to);
+        Lookup::Build
+    }
+
+    /// Adds a built tree (a worker's), unless the map changed since (then these trees are the
+    /// old version's and go with it).
+    pub fn insert(&self, tree: Tree) {
+        let mut inner = self.lock();
+        inner.building.retain(|&t| t != tree.target);
+        inner.trees.push((Arc::new(tree), POPULAR));
+    }
+
+    /// The build for `target` did not happen.
+    pub fn abandon(&self, target: Node) {
+        self.lock().building.retain(|&t| t != target);
+    }
+
+    /// Trees held (for `HUNT.MAPINFO`).
+    pub fn len(&self) -> usize {
+        self.lock().trees.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of heap the trees hold. The popularity counts (a few thousand entries at most,
+    /// see [`DECAY`]) are left out, so that merely reading a map does not change its
+    /// `MEMORY USAGE`; a tree does, once built.
+    pub fn memory(&self) -> usize {
+        let inner = self.lock();
+        std::mem::size_of::<Trees>() + inner.trees.iter().map(|(t, _)| t.memory()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::EdgeSpec;
+    use crate::search::tests::{Rng, check_route, random_graph};
+
+    #[test]
+    fn tree_routes_match_dijkstra_from_every_node_on_random_graphs() {
+        let mut search = Search::new();
+        for seed in 1..1500u64 {
+            let mut rng = Rng(seed * 0x9e37_79b9_7f4a_7c15);
+            let spec = random_graph(&mut rng);
+            let mut map = Map::new();
+            map.add_edges(&spec, 0, usize::MAX).unwrap();
+            let n = map.node_count();
+            if n == 0 {
+                continue;
+            }
+            // Closed edges must stay out of the trees, as they stay out of searches.
+            let closed: Vec<_> = spec.iter().filter(|_| rng.below(4) == 0).map(|e| (e.from, e.to)).collect();
+            map.set_closed(&closed, true).unwrap();
+            for t in 0..n as Node {
+                let tree = Tree::build(&map, t, &mut search).unwrap();
+                for s in 0..n as Node {
+                    let want = search.path_with(&map, s, t, &Query::default(), Algo::Dijkstra).unwrap();
+                    let got = tree.route(&map, s, Cost::MAX).unwrap();
+                    assert_eq!(got.as_ref().map(|r| r.cost), want.map(|r| r.cost), "seed {seed} {s}->{t}");
+                    if let Some(route) = got {
+                        check_route(&map, &route, s, t, seed);
+                        // The cost limit applies to the walked cost, as it does to a search.
+                        assert_eq!(tree.route(&map, s, route.cost).unwrap().map(|r| r.cost), Some(route.cost));
+                        if route.cost > 0 {
+                            assert_eq!(tree.route(&map, s, route.cost - 1), Ok(None), "seed {seed}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn line(n: u64) -> Map {
+        let mut map = Map::new();
+        let edges: Vec<EdgeSpec> = (0..n).map(|k| EdgeSpec { from: k, to: k + 1, weight: 1 }).collect();
+        map.add_edges(&edges, 0, usize::MAX).unwrap();
+        map
+    }
+
+    #[test]
+    fn a_target_earns_a_tree_after_popular_queries_and_loses_it_when_the_map_changes() {
+        let mut map = line(10);
+        let mut search = Search::new();
+        let q = Query::default();
+        for _ in 1..POPULAR {
+            assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
+        }
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Build));
+        // While a worker builds it, queries search.
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
+        map.trees().insert(Tree::build(&map, 9, &mut search).unwrap());
+        let Lookup::Tree(tree) = map.trees().lookup(&map, 9, &q, Algo::Auto, 4) else { panic!("no tree") };
+        assert_eq!(tree.route(&map, 2, Cost::MAX).unwrap().unwrap().cost, 7);
+        assert_eq!(map.trees().len(), 1);
+        // Other queries neither use nor count towards trees.
+        let masked = Query { mask: 1, ..Query::default() };
+        let avoiding = Query { avoid: vec![3], ..Query::default() };
+        assert!(matches!(map.trees().lookup(&map, 9, &masked, Algo::Auto, 4), Lookup::Search));
+        assert!(matches!(map.trees().lookup(&map, 9, &avoiding, Algo::Auto, 4), Lookup::Search));
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Dijkstra, 4), Lookup::Search));
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 0), Lookup::Search));
+        // A snapshot keeps the old version's trees; the changed map starts with none.
+        let snapshot = map.clone();
+        map.set_weights(&[EdgeSpec { from: 5, to: 6, weight: 100 }]).unwrap();
+        assert_eq!(map.trees().len(), 0);
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
+        let Lookup::Tree(old) = snapshot.trees().lookup(&snapshot, 9, &q, Algo::Auto, 4) else { panic!("no tree") };
+        assert_eq!(old.route(&snapshot, 2, Cost::MAX).unwrap().unwrap().cost, 7);
+        // Walked on the changed map it would be wrong where it can tell: an error, never a path.
+        let mut grown = snapshot.clone();
+        grown.add_edges(&[EdgeSpec { from: 20, to: 21, weight: 1 }], 0, usize::MAX).unwrap();
+        assert_eq!(old.route(&grown, 2, Cost::MAX), Err(Error::Internal));
+        // A tree of another version is never walked, even if it were offered.
+        map.trees().insert(Tree::build(&snapshot, 9, &mut search).unwrap());
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
+    }
+
+    #[test]
+    fn when_full_only_a_much_more_popular_target_takes_a_tree() {
+        let map = line(10);
+        let mut search = Search::new();
+        let q = Query::default();
+        let ask = |to: Node, times: u32| {
+            let mut last = None;
+            for _ in 0..times {
+                last = Some(map.trees().lookup(&map, to, &q, Algo::Auto, 1));
+            }
+            last.unwrap()
+        };
+        assert!(matches!(ask(9, POPULAR), Lookup::Build));
+        map.trees().insert(Tree::build(&map, 9, &mut search).unwrap());
+        // Target 8 is as popular as 9 was: no room.
+        assert!(matches!(ask(8, POPULAR), Lookup::Search));
+        // Asked for more than twice as often as the tree's use (POPULAR on insertion): it replaces it.
+        let mut took = false;
+        for _ in 0..2 * POPULAR {
+            took |= matches!(map.trees().lookup(&map, 8, &q, Algo::Auto, 1), Lookup::Build);
+        }
+        assert!(took);
+        assert_eq!(map.trees().len(), 0);
+        map.trees().abandon(8);
+        assert!(matches!(ask(7, POPULAR), Lookup::Build));
+    }
+
+    #[test]
+    fn a_tree_the_budget_cuts_short_is_not_built() {
+        let map = line(10);
+        let mut search = Search::new();
+        search.limit(5, None);
+        assert!(Tree::build(&map, 9, &mut search).is_none());
+        search.limit(11, None);
+        assert!(Tree::build(&map, 9, &mut search).is_some());
+    }
+}
