@@ -8,6 +8,7 @@ use redis_module::{Context, ContextFlags};
 pub const DEFAULT_MAX_NODES: i64 = 100_000_000;
 pub const DEFAULT_MAX_BATCH: i64 = 1_000_000;
 pub const DEFAULT_INLINE_BUDGET: i64 = 500;
+pub const DEFAULT_PATH_TREES: i64 = 16;
 pub const DEFAULT_MAX_SETTLED: i64 = 100_000_000;
 pub const DEFAULT_MAX_PAYLOAD: i64 = 64 * 1024;
 pub const DEFAULT_MAX_CLUE_ID: i64 = 512;
@@ -21,6 +22,8 @@ pub static MAX_BATCH: AtomicI64 = AtomicI64::new(DEFAULT_MAX_BATCH);
 pub static WORKERS: AtomicI64 = AtomicI64::new(0);
 /// Nodes a search may settle inline before it moves to a worker.
 pub static INLINE_BUDGET: AtomicI64 = AtomicI64::new(DEFAULT_INLINE_BUDGET);
+/// Shortest-path trees a map may hold, for its most asked-for targets (see `hunt_core::trees`).
+pub static PATH_TREES: AtomicI64 = AtomicI64::new(DEFAULT_PATH_TREES);
 /// Nodes one query may settle at most, anywhere; beyond, `ERR search budget exceeded`.
 pub static MAX_SETTLED: AtomicI64 = AtomicI64::new(DEFAULT_MAX_SETTLED);
 
@@ -35,6 +38,11 @@ pub fn workers() -> usize {
 
 pub fn inline_budget() -> usize {
     INLINE_BUDGET.load(Ordering::Relaxed).max(0) as usize
+}
+
+/// Trees are built on workers: without workers, none.
+pub fn path_trees() -> usize {
+    if workers() == 0 { 0 } else { PATH_TREES.load(Ordering::Relaxed).max(0) as usize }
 }
 
 pub fn max_settled() -> usize {

@@ -77,6 +77,7 @@ redis_module! {
             ["max-batch", &config::MAX_BATCH, config::DEFAULT_MAX_BATCH, 1, 100_000_000, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["workers", &config::WORKERS, config::default_workers(), 0, 64, redis_module::configuration::ConfigurationFlags::DEFAULT, Some(Box::new(|_, _, _| offload::ensure_workers()))],
             ["inline-budget", &config::INLINE_BUDGET, config::DEFAULT_INLINE_BUDGET, 0, i64::MAX, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
+            ["path-trees", &config::PATH_TREES, config::DEFAULT_PATH_TREES, 0, 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-settled", &config::MAX_SETTLED, config::DEFAULT_MAX_SETTLED, 1, i64::MAX, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-payload", &config::MAX_PAYLOAD, config::DEFAULT_MAX_PAYLOAD, 0, 512 * 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],
             ["max-clue-id", &config::MAX_CLUE_ID, config::DEFAULT_MAX_CLUE_ID, 1, 1024 * 1024, redis_module::configuration::ConfigurationFlags::DEFAULT, None],

@@ -143,5 +143,6 @@ pub fn map_info(ctx: &Context, args: &[RedisString]) -> RedisResult {
         .int("landmarks", landmarks as i64)
         .int("landmarks_valid", i64::from(valid))
         .field("algo", RedisValue::SimpleStringStatic(Search::choose(map).name()))
+        .int("trees", map.trees().len() as i64)
         .into())
 }

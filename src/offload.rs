@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Instant;
 
-use hunt_core::{Error, Map, Search};
+use hunt_core::trees::Tree;
+use hunt_core::{Error, Map, Node, Search};
 use redis_module::{Context, ContextFlags, RedisResult, RedisValue, raw};
 
 use crate::config;
@@ -29,14 +30,43 @@ use crate::stats;
 type Task = Box<dyn FnOnce(&mut Search) + Send>;
 
 struct Pool {
-    queue: Mutex<VecDeque<Task>>,
+    queue: Mutex<Queue>,
     wake: Condvar,
     /// Worker threads alive.
     alive: AtomicUsize,
 }
 
+/// Searches a client waits for go first; background jobs (tree builds) take a worker only
+/// when no search waits, and one at a time, so that a client never queues behind more than
+/// one of them.
+#[derive(Default)]
+struct Queue {
+    searches: VecDeque<Task>,
+    background: VecDeque<Task>,
+    background_running: bool,
+}
+
+impl Queue {
+    fn is_empty(&self) -> bool {
+        self.searches.is_empty() && self.background.is_empty()
+    }
+
+    /// The next task, and whether it is a background one.
+    fn pop(&mut self) -> Option<(Task, bool)> {
+        if let Some(task) = self.searches.pop_front() {
+            return Some((task, false));
+        }
+        if self.background_running {
+            return None;
+        }
+        let task = self.background.pop_front()?;
+        self.background_running = true;
+        Some((task, true))
+    }
+}
+
 static POOL: LazyLock<Pool> =
-    LazyLock::new(|| Pool { queue: Mutex::new(VecDeque::new()), wake: Condvar::new(), alive: AtomicUsize::new(0) });
+    LazyLock::new(|| Pool { queue: Mutex::new(Queue::default()), wake: Condvar::new(), alive: AtomicUsize::new(0) });
 
 /// Cancel flags of blocked clients, by the address of their `RedisModuleBlockedClient`.
 static CANCELS: LazyLock<Mutex<HashMap<usize, Arc<AtomicBool>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -81,6 +111,24 @@ where
             other.map_err(reply_error)
         }
     }
+}
+
+/// Builds the shortest-path tree towards `target` on a worker, from a snapshot of the map; it
+/// joins the trees of the snapshot's version, which the map still holds unless it changed
+/// meanwhile (see `hunt_core::trees`). No client waits for it.
+pub fn build_tree(snapshot: Map, target: Node) {
+    submit_background(Box::new(move |search: &mut Search| {
+        search.limit(config::max_settled(), None);
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Tree::build(&snapshot, target, search)));
+        search.limit(usize::MAX, None);
+        match built {
+            Ok(Some(tree)) => {
+                stats::add(&stats::TREES_BUILT, 1);
+                snapshot.trees().insert(tree);
+            }
+            _ => snapshot.trees().abandon(target),
+        }
+    }));
 }
 
 /// Counts a finished search: its time from the command, and whether it had to stop.
@@ -188,7 +236,13 @@ unsafe extern "C" fn disconnected(_ctx: *mut raw::RedisModuleCtx, bc: *mut raw::
 
 fn submit(task: Task) {
     ensure_workers();
-    lock(&POOL.queue).push_back(task);
+    lock(&POOL.queue).searches.push_back(task);
+    POOL.wake.notify_one();
+}
+
+fn submit_background(task: Task) {
+    ensure_workers();
+    lock(&POOL.queue).background.push_back(task);
     POOL.wake.notify_one();
 }
 
@@ -214,11 +268,11 @@ fn worker() {
         libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
     }
     loop {
-        let task = {
+        let (task, background) = {
             let mut queue = lock(&POOL.queue);
             loop {
-                if let Some(task) = queue.pop_front() {
-                    break task;
+                if let Some(next) = queue.pop() {
+                    break next;
                 }
                 let alive = POOL.alive.load(Ordering::SeqCst);
                 if alive > config::workers().max(usize::from(!queue.is_empty())) {
@@ -232,5 +286,10 @@ fn worker() {
         // has already turned it into a reply where possible.
         let _ =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SEARCH.with_borrow_mut(|search| task(search))));
+        if background {
+            lock(&POOL.queue).background_running = false;
+            // Another worker may be waiting for this one's turn to end.
+            POOL.wake.notify_one();
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! which answers inline or from a worker on a snapshot of the map.
 
 use hunt_core::command::{self, Options};
-use hunt_core::{Board, Cost, Error, Map, Node, NodeId, Route, Search};
+use hunt_core::trees::Lookup;
+use hunt_core::{Board, Cost, Error, Map, Node, NodeId, Route};
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::config;
@@ -12,6 +13,7 @@ use crate::guard::{reply_error, rest};
 use crate::map_commands::existing_map;
 use crate::offload;
 use crate::reply::Fields;
+use crate::stats;
 use crate::types::{self, BOARD_TYPE};
 
 fn node_of(map: &Map, id: NodeId) -> Result<Node, RedisError> {
@@ -44,25 +46,47 @@ impl ClueRead {
     }
 }
 
-/// The path query shared by `HUNT.PATH` and `HUNT.PATHTOCLUE` (which adds the clue it read
-/// to a found route's reply).
-fn path_query(
+/// A path's reply: null when there is none; `HUNT.PATHTOCLUE` adds the clue it read.
+fn path_reply(map: &Map, route: Option<Route>, clue: &Option<ClueRead>) -> RedisValue {
+    route.map_or(RedisValue::Null, |route| {
+        let fields = route_fields(map, &route);
+        match clue {
+            Some(clue) => fields.field("clue", clue.fields().into()).into(),
+            None => fields.into(),
+        }
+    })
+}
+
+/// The path query shared by `HUNT.PATH` and `HUNT.PATHTOCLUE`: from the target's
+/// shortest-path tree when it has one (walked right here: no search), else a search by
+/// `offload::run`; a target asked for often gets a tree built on a worker meanwhile.
+fn answer_path(
+    ctx: &Context,
+    map: &Map,
     from: Node,
     to: Node,
     options: Options,
     clue: Option<ClueRead>,
-) -> impl Fn(&Map, &mut Search) -> Result<RedisValue, Error> + Send + 'static {
-    move |map, search| {
-        let query = options.query(map);
-        let route = search.path_with(map, from, to, &query, options.algo)?;
-        Ok(route.map_or(RedisValue::Null, |route| {
-            let fields = route_fields(map, &route);
-            match &clue {
-                Some(clue) => fields.field("clue", clue.fields().into()).into(),
-                None => fields.into(),
+) -> RedisResult {
+    let query = options.query(map);
+    // A tree settles the whole map: not where one query may not.
+    let limit = if map.node_count() <= config::max_settled() { config::path_trees() } else { 0 };
+    match map.trees().lookup(map, to, &query, options.algo, limit) {
+        Lookup::Tree(tree) => {
+            // A tree that does not fit the map (it cannot happen: trees go with their version)
+            // is passed over for a search, never answered from.
+            if let Ok(route) = tree.route(map, from, query.max_cost) {
+                stats::add(&stats::TREE_ANSWERS, 1);
+                return Ok(path_reply(map, route, &clue));
             }
-        }))
+        }
+        Lookup::Build => offload::build_tree(map.clone(), to),
+        Lookup::Search => {}
     }
+    offload::run(ctx, map, move |map, search| {
+        let route = search.path_with(map, from, to, &query, options.algo)?;
+        Ok(path_reply(map, route, &clue))
+    })
 }
 
 /// `HUNT.PATH map from to [MASK m] [AVOID count node ...] [MAXCOST c] [ALGO name]`
@@ -71,7 +95,7 @@ pub fn path(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let key = ctx.open_key(&args[1]);
     let map = existing_map(&key)?;
     let (from, to) = (node_of(map, request.from)?, node_of(map, request.to)?);
-    offload::run(ctx, map, path_query(from, to, request.options, None))
+    answer_path(ctx, map, from, to, request.options, None)
 }
 
 /// `HUNT.PATHTOCLUE map board from clue [options]`: the path to where the clue sits now,
@@ -88,7 +112,7 @@ pub fn path_to_clue(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let target = clue.node.ok_or_else(|| reply_error(Error::ClueWithoutNode(request.clue.to_vec())))?;
     let (from, to) = (node_of(map, request.from)?, node_of(map, target)?);
     let clue = ClueRead { id: request.clue.to_vec(), version, payload: clue.payload.clone(), node: target };
-    offload::run(ctx, map, path_query(from, to, request.options, Some(clue)))
+    answer_path(ctx, map, from, to, request.options, Some(clue))
 }
 
 /// `HUNT.REACH map from maxcost [LIMIT n] [options]`: `nodes`, pairs of node id and cost,

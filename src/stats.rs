@@ -15,6 +15,9 @@ pub static COMMANDS: AtomicU64 = AtomicU64::new(0);
 /// Searches answered on the main thread, and those moved to a worker.
 pub static SEARCHES_INLINE: AtomicU64 = AtomicU64::new(0);
 pub static SEARCHES_OFFLOADED: AtomicU64 = AtomicU64::new(0);
+/// Paths answered by walking a shortest-path tree (no search), and trees built.
+pub static TREE_ANSWERS: AtomicU64 = AtomicU64::new(0);
+pub static TREES_BUILT: AtomicU64 = AtomicU64::new(0);
 /// Nodes settled by all searches, inline attempts of offloaded ones included.
 pub static SETTLED: AtomicU64 = AtomicU64::new(0);
 /// Searches stopped by `hunt.max-settled` or by a disconnect.
@@ -54,6 +57,8 @@ pub fn info(ctx: &InfoContext) -> RedisResult<()> {
         .field("search_usec_p50", p50 as i64)?
         .field("search_usec_p99", p99 as i64)?
         .field("search_usec_p999", p999 as i64)?
+        .field("path_tree_answers", get(&TREE_ANSWERS))?
+        .field("path_trees_built", get(&TREES_BUILT))?
         .field("publishes", get(&PUBLISHES))?
         .field("messages_sent", get(&MESSAGES))?
         .field("workers", crate::config::workers() as i64)?

@@ -92,6 +92,7 @@ def test_nodes_and_landmarks_show_in_map_info(hunt: Hunt, city: str) -> None:
     # Versions: 1 the edges, 2 and 3 the two HUNT.NODES calls (the second only restores a
     # coordinate, but stores it: a change), 4 the landmarks.
     assert info.memory > 0 and info.version == 4
+    assert info.trees == 0  # no target asked for often yet
     assert hunt.set_weights(city, [(1, 2, 1)]) == 1
     lowered = hunt.map_info(city)
     assert not lowered.landmarks_valid and lowered.algo == "astar"

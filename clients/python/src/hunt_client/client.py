@@ -182,6 +182,7 @@ class Hunt:
             landmarks=int(info["landmarks"]),
             landmarks_valid=bool(info["landmarks_valid"]),
             algo=_text(info["algo"]),
+            trees=int(info.get("trees", 0)),
         )
 
     def scan(self, map: Key, cursor: int = 0, *, count: int | None = None) -> ScanPage:

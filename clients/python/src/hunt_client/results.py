@@ -80,6 +80,8 @@ class MapInfo:
     landmarks: int
     landmarks_valid: bool
     algo: str
+    #: Shortest-path trees held for popular targets at this version (0 from servers before it).
+    trees: int = 0
 
 
 @dataclass(frozen=True, slots=True)
