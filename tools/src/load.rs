@@ -503,6 +503,13 @@ impl Env {
         config_set(&mut self.con, "hunt.workers", &workers.to_string())
     }
 
+    /// One counter of `INFO hunt` (`hunt_<name>`), 0 when the module does not report it.
+    pub fn hunt_counter(&mut self, name: &str) -> u64 {
+        let info: String = redis::cmd("INFO").arg("hunt").query(&mut self.con).unwrap_or_default();
+        let prefix = format!("hunt_{name}:");
+        info.lines().find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok()).unwrap_or(0)
+    }
+
     /// `calls` and `usec` of one command in INFO commandstats.
     pub fn cmdstat(&mut self, command: &str) -> (u64, u64) {
         let info: String = redis::cmd("INFO").arg("commandstats").query(&mut self.con).unwrap_or_default();

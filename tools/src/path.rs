@@ -64,6 +64,9 @@ struct Phase {
     name: &'static str,
     command: String,
     result: PhaseResult,
+    /// Answers walked from shortest-path trees, and trees built, during the phase.
+    tree_answers: u64,
+    trees_built: u64,
 }
 
 fn run(args: &PathArgs) -> Result<(String, bool), String> {
@@ -137,7 +140,10 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
     let mut phases = Vec::new();
     for (name, command, work, stat) in plans {
         progress(format!("{name}: {} connections, {} s", args.connections, args.seconds));
+        let trees_before = (env.hunt_counter("path_tree_answers"), env.hunt_counter("path_trees_built"));
         let (result, ()) = load::run_phase(&mut env, work, args.connections, duration, args.requests, stat, || ())?;
+        let tree_answers = env.hunt_counter("path_tree_answers") - trees_before.0;
+        let trees_built = env.hunt_counter("path_trees_built") - trees_before.1;
         progress(format!(
             "{name}: {} requests, {:.0} req/s, p50 {} ms, p99 {} ms, {} errors",
             result.completed,
@@ -146,7 +152,7 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
             ms3(result.p(99.0)),
             result.errors + result.failures.len() as u64
         ));
-        phases.push(Phase { name, command, result });
+        phases.push(Phase { name, command, result, tree_answers, trees_built });
     }
 
     // Cross-check with redis-benchmark (a C client) on the same server.
@@ -343,7 +349,7 @@ fn render(r: &Render) -> String {
         let res = &p.result;
         let _ = writeln!(
             out,
-            "* {}: `{}`; {} valid{}, {} errors{}{}",
+            "* {}: `{}`; {} valid{}, {} errors{}{}{}",
             p.name,
             p.command,
             thousands(res.ok),
@@ -354,7 +360,16 @@ fn render(r: &Render) -> String {
             } else {
                 format!(", {} connections failed", res.failures.len())
             },
-            if res.capped { " (stopped by --requests)" } else { "" }
+            if res.capped { " (stopped by --requests)" } else { "" },
+            if p.tree_answers + p.trees_built > 0 {
+                format!(
+                    "; {} answered from shortest-path trees, {} trees built (INFO hunt)",
+                    thousands(p.tree_answers),
+                    p.trees_built
+                )
+            } else {
+                String::new()
+            }
         );
     }
     let errors: String = r.phases.iter().map(|p| error_lines(p.name, &p.result)).collect();
