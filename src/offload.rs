@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::time::Instant;
 
-use hunt_core::trees::Tree;
+use hunt_core::trees::{TREE_NODES, Tree};
 use hunt_core::{Error, Map, Node, Search};
 use redis_module::{Context, ContextFlags, RedisResult, RedisValue, raw};
 
@@ -119,7 +119,9 @@ where
 pub fn build_tree(snapshot: Map, target: Node) {
     submit_background(Box::new(move |search: &mut Search| {
         search.limit(config::max_settled(), None);
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Tree::build(&snapshot, target, search)));
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Tree::build(&snapshot, target, TREE_NODES, search)
+        }));
         search.limit(usize::MAX, None);
         match built {
             Ok(Some(tree)) => {

@@ -4,7 +4,7 @@
 //! which answers inline or from a worker on a snapshot of the map.
 
 use hunt_core::command::{self, Options};
-use hunt_core::trees::Lookup;
+use hunt_core::trees::{Lookup, TREE_NODES};
 use hunt_core::{Board, Cost, Error, Map, Node, NodeId, Route};
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -69,13 +69,13 @@ fn answer_path(
     clue: Option<ClueRead>,
 ) -> RedisResult {
     let query = options.query(map);
-    // A tree settles the whole map: not where one query may not.
-    let limit = if map.node_count() <= config::max_settled() { config::path_trees() } else { 0 };
+    // Building a tree settles up to TREE_NODES nodes: not where one query may not.
+    let limit = if map.node_count().min(TREE_NODES) <= config::max_settled() { config::path_trees() } else { 0 };
     match map.trees().lookup(map, to, &query, options.algo, limit) {
         Lookup::Tree(tree) => {
-            // A tree that does not fit the map (it cannot happen: trees go with their version)
-            // is passed over for a search, never answered from.
-            if let Ok(route) = tree.route(map, from, query.max_cost) {
+            // A source beyond the tree is searched for; so would be one whose tree does not fit
+            // the map (it cannot happen: trees go with their version).
+            if let Some(route) = tree.route(map, from, query.max_cost) {
                 stats::add(&stats::TREE_ANSWERS, 1);
                 return Ok(path_reply(map, route, &clue));
             }

@@ -451,11 +451,12 @@ impl Search {
         self.stopped()
     }
 
-    /// The least-cost paths from every node to `target` under the default query (every class,
-    /// closed edges unusable), as one backward Dijkstra over the whole map: `next[v]` is the
-    /// node after `v` on its path (`target` for itself), `NO_NODE` where `target` cannot be
-    /// reached. See `trees`. `None` if the job's settle budget ran out first.
-    pub(crate) fn tree(&mut self, map: &Map, target: Node) -> Option<Vec<Node>> {
+    /// The least-cost paths to `target` from the `size` nodes nearest it (by cost to it)
+    /// under the default query (every class, closed edges unusable), by one backward
+    /// Dijkstra: `next[v]` is the node after `v` on its path (`target` for itself), `NO_NODE`
+    /// for the others; and whether that is every node that can reach `target`. See `trees`.
+    /// `None` if the job's settle budget ran out first.
+    pub(crate) fn tree(&mut self, map: &Map, target: Node, size: usize) -> Option<(Vec<Node>, bool)> {
         let n = map.node_count();
         self.reset(n, &[]);
         let generation = self.generation;
@@ -463,12 +464,25 @@ impl Search {
         let mut next = vec![NO_NODE; n];
         self.start(Dir::Backward, target, 0);
         let side = &mut self.backward;
-        while let Some((v, _)) =
-            settle_next(side, &self.avoided, &mut self.work, map, Dir::Backward, filter, generation, &|_| 0, |_, _| {})
-        {
+        let mut settled = 0;
+        while settled < size {
+            let Some((v, _)) = settle_next(
+                side,
+                &self.avoided,
+                &mut self.work,
+                map,
+                Dir::Backward,
+                filter,
+                generation,
+                &|_| 0,
+                |_, _| {},
+            ) else {
+                return self.stopped().is_ok().then_some((next, true));
+            };
             next[v as usize] = side.slots[v as usize].parent;
+            settled += 1;
         }
-        self.stopped().is_ok().then_some(next)
+        self.stopped().is_ok().then_some((next, false))
     }
 
     /// Costs from `source` to every node (or, `backward`, from every node to `source`) over

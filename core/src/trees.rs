@@ -1,8 +1,9 @@
 //! Shortest-path trees towards popular targets.
 //!
 //! In a hunt, thousands of players ask the way to the same few clues. One backward Dijkstra
-//! from a clue's node settles the whole map once and gives every node its next step towards
-//! the clue; after that, each player's path is a walk along those steps, with no search at all.
+//! from a clue's node, over the [`TREE_NODES`] nodes nearest it (the whole map if smaller),
+//! gives each of them its next step towards the clue; after that, a player's path is a walk
+//! along those steps, with no search at all. Players farther away are searched for as usual.
 //!
 //! A tree is exact only for the map it was built on, so it is tied to one map version: every
 //! change to the map starts a new, empty [`Trees`] (see `Map::changed`), and a lookup also
@@ -18,7 +19,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::Error;
 use crate::map::{ALL_CLASSES, Cost, Map, Node};
 use crate::search::{Algo, Query, Route, Search};
 
@@ -28,6 +28,10 @@ pub const NO_NODE: Node = Node::MAX;
 pub const POPULAR: u32 = 32;
 /// Counts halve after this many path queries to a map.
 const DECAY: u64 = 4096;
+/// Nodes a tree covers at most: the nearest to its target. Bounded so that a tree is built in
+/// milliseconds (5-10 ms on NY) rather than tens, and rebuilt in time on a map that changes
+/// twice a second.
+pub const TREE_NODES: usize = 65_536;
 
 /// The least-cost paths from every node to one target, at one map version.
 #[derive(Debug)]
@@ -35,29 +39,32 @@ pub struct Tree {
     target: Node,
     version: u64,
     next: Vec<Node>,
+    /// Every node that can reach the target is in the tree: the others cannot.
+    complete: bool,
 }
 
 impl Tree {
-    /// One backward Dijkstra from `target` over the whole map (a worker's job: it settles
-    /// every node that can reach `target`). `None` if the search's budget (see
-    /// `Search::limit`) ran out: a partial tree would call the rest unreachable.
-    pub fn build(map: &Map, target: Node, search: &mut Search) -> Option<Tree> {
-        Some(Tree { target, version: map.version(), next: search.tree(map, target)? })
+    /// One backward Dijkstra from `target` over the `size` nodes nearest it (a worker's job).
+    /// `None` if the search's budget (see `Search::limit`) ran out first.
+    pub fn build(map: &Map, target: Node, size: usize, search: &mut Search) -> Option<Tree> {
+        let (next, complete) = search.tree(map, target, size)?;
+        Some(Tree { target, version: map.version(), next, complete })
     }
 
     pub fn target(&self) -> Node {
         self.target
     }
 
-    /// The path from `from`, `None` when there is none or it costs more than `max_cost`.
-    /// `map` must be the map the tree was built on (same version); a step that is not an edge
-    /// of it, or a walk longer than the map, is `Error::Internal` (the caller searches instead).
-    pub fn route(&self, map: &Map, from: Node, max_cost: Cost) -> Result<Option<Route>, Error> {
+    /// The path from `from`: `Some(None)` when there is none or it costs more than
+    /// `max_cost`, `None` when the tree cannot tell (`from` is beyond it) and the caller must
+    /// search. `map` must be the map the tree was built on (same version); a tree that does
+    /// not fit it (a step that is not an edge, a walk longer than the map) cannot tell either.
+    pub fn route(&self, map: &Map, from: Node, max_cost: Cost) -> Option<Option<Route>> {
         if self.next.len() != map.node_count() {
-            return Err(Error::Internal);
+            return None;
         }
         if self.next[from as usize] == NO_NODE {
-            return Ok(None);
+            return self.complete.then_some(None);
         }
         let mut path = vec![from];
         let mut cost: Cost = 0;
@@ -65,15 +72,15 @@ impl Tree {
         while v != self.target {
             let u = self.next[v as usize];
             // Each step is the edge the backward search relaxed; a map holds one per pair.
-            let e = map.edge(v, u).ok_or(Error::Internal)?;
+            let e = map.edge(v, u)?;
             cost += map.weight(e) as Cost;
             path.push(u);
             if path.len() > map.node_count() {
-                return Err(Error::Internal);
+                return None;
             }
             v = u;
         }
-        Ok((cost <= max_cost).then_some(Route { cost, path }))
+        Some((cost <= max_cost).then_some(Route { cost, path }))
     }
 
     fn memory(&self) -> usize {
@@ -211,7 +218,7 @@ mod tests {
             let closed: Vec<_> = spec.iter().filter(|_| rng.below(4) == 0).map(|e| (e.from, e.to)).collect();
             map.set_closed(&closed, true).unwrap();
             for t in 0..n as Node {
-                let tree = Tree::build(&map, t, &mut search).unwrap();
+                let tree = Tree::build(&map, t, TREE_NODES, &mut search).unwrap();
                 for s in 0..n as Node {
                     let want = search.path_with(&map, s, t, &Query::default(), Algo::Dijkstra).unwrap();
                     let got = tree.route(&map, s, Cost::MAX).unwrap();
@@ -221,11 +228,44 @@ mod tests {
                         // The cost limit applies to the walked cost, as it does to a search.
                         assert_eq!(tree.route(&map, s, route.cost).unwrap().map(|r| r.cost), Some(route.cost));
                         if route.cost > 0 {
-                            assert_eq!(tree.route(&map, s, route.cost - 1), Ok(None), "seed {seed}");
+                            assert_eq!(tree.route(&map, s, route.cost - 1), Some(None), "seed {seed}");
                         }
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_bounded_tree_answers_exactly_where_it_reaches_and_defers_elsewhere() {
+        let mut search = Search::new();
+        for seed in 1..800u64 {
+            let mut rng = Rng(seed * 0x2545_f491_4f6c_dd1d);
+            let spec = random_graph(&mut rng);
+            let mut map = Map::new();
+            map.add_edges(&spec, 0, usize::MAX).unwrap();
+            let n = map.node_count();
+            if n == 0 {
+                continue;
+            }
+            let t = rng.below(n as u64) as Node;
+            let size = 1 + rng.below(n as u64) as usize;
+            let tree = Tree::build(&map, t, size, &mut search).unwrap();
+            let mut answered = 0;
+            for s in 0..n as Node {
+                let want = search.path_with(&map, s, t, &Query::default(), Algo::Dijkstra).unwrap().map(|r| r.cost);
+                match tree.route(&map, s, Cost::MAX) {
+                    Some(got) => {
+                        assert_eq!(got.as_ref().map(|r| r.cost), want, "seed {seed} {s}->{t} size {size}");
+                        answered += usize::from(got.is_some());
+                    }
+                    None => {
+                        assert!(!tree.complete, "seed {seed}: a complete tree answers every source")
+                    }
+                }
+            }
+            assert!(answered <= size, "seed {seed}");
+            assert!(answered >= 1, "seed {seed}: the target itself");
         }
     }
 
@@ -247,7 +287,7 @@ mod tests {
         assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Build));
         // While a worker builds it, queries search.
         assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
-        map.trees().insert(Tree::build(&map, 9, &mut search).unwrap());
+        map.trees().insert(Tree::build(&map, 9, TREE_NODES, &mut search).unwrap());
         let Lookup::Tree(tree) = map.trees().lookup(&map, 9, &q, Algo::Auto, 4) else { panic!("no tree") };
         assert_eq!(tree.route(&map, 2, Cost::MAX).unwrap().unwrap().cost, 7);
         assert_eq!(map.trees().len(), 1);
@@ -268,9 +308,9 @@ mod tests {
         // Walked on the changed map it would be wrong where it can tell: an error, never a path.
         let mut grown = snapshot.clone();
         grown.add_edges(&[EdgeSpec { from: 20, to: 21, weight: 1 }], 0, usize::MAX).unwrap();
-        assert_eq!(old.route(&grown, 2, Cost::MAX), Err(Error::Internal));
+        assert_eq!(old.route(&grown, 2, Cost::MAX), None);
         // A tree of another version is never walked, even if it were offered.
-        map.trees().insert(Tree::build(&snapshot, 9, &mut search).unwrap());
+        map.trees().insert(Tree::build(&snapshot, 9, TREE_NODES, &mut search).unwrap());
         assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
     }
 
@@ -287,7 +327,7 @@ mod tests {
             last.unwrap()
         };
         assert!(matches!(ask(9, POPULAR), Lookup::Build));
-        map.trees().insert(Tree::build(&map, 9, &mut search).unwrap());
+        map.trees().insert(Tree::build(&map, 9, TREE_NODES, &mut search).unwrap());
         // Target 8 is as popular as 9 was: no room.
         assert!(matches!(ask(8, POPULAR), Lookup::Search));
         // Asked for more than twice as often as the tree's use (POPULAR on insertion): it replaces it.
@@ -306,8 +346,8 @@ mod tests {
         let map = line(10);
         let mut search = Search::new();
         search.limit(5, None);
-        assert!(Tree::build(&map, 9, &mut search).is_none());
+        assert!(Tree::build(&map, 9, TREE_NODES, &mut search).is_none());
         search.limit(11, None);
-        assert!(Tree::build(&map, 9, &mut search).is_some());
+        assert!(Tree::build(&map, 9, TREE_NODES, &mut search).is_some());
     }
 }
