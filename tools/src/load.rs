@@ -236,6 +236,11 @@ impl Edges {
         self.0.len()
     }
 
+    /// The arc with the smallest (tail, head), and its weight: one edge to rewrite.
+    pub fn first(&self) -> Option<(u64, u64, u32)> {
+        self.0.iter().min_by_key(|(k, _)| **k).map(|(k, w)| (k >> 32, k & 0xffff_ffff, *w))
+    }
+
     fn weight(&self, a: i64, b: i64) -> Option<u32> {
         if !(0..1 << 32).contains(&a) || !(0..1 << 32).contains(&b) {
             return None;
@@ -698,6 +703,8 @@ pub struct PathSet {
     pub pairs: Vec<Pair>,
     version: i64,
     edges: Arc<Edges>,
+    /// Replies may carry a later version than `version` (the map is being touched).
+    live: bool,
     /// The first cost seen for each pair (replies for one pair must agree).
     first_cost: Vec<AtomicU64>,
     /// Whether a reply for this pair was checked edge by edge.
@@ -711,9 +718,17 @@ impl PathSet {
             pairs,
             version,
             edges,
+            live: false,
             first_cost: (0..n).map(|_| AtomicU64::new(UNSET)).collect(),
             walked: (0..n).map(|_| AtomicBool::new(false)).collect(),
         }
+    }
+
+    /// For a map that changes during the run without changing any cost: a reply may carry any
+    /// version from `version` on.
+    pub fn live(mut self) -> PathSet {
+        self.live = true;
+        self
     }
 
     /// Checks a reply: a RESP2 `cost`/`path`/`version` array, the path from src to dst, the cost
@@ -722,7 +737,8 @@ impl PathSet {
     /// adding up to the cost). Ok(false) for a null reply (no path).
     fn check(&self, idx: usize, frame: &Frame) -> Result<bool, String> {
         let pair = &self.pairs[idx];
-        let Some((cost, path)) = path_reply(frame, pair.src, pair.dst, self.version)? else {
+        let versions = if self.live { self.version..=i64::MAX } else { self.version..=self.version };
+        let Some((cost, path)) = path_reply(frame, pair.src, pair.dst, versions)? else {
             if pair.cost.is_some() {
                 return Err(format!("null reply for {} -> {}, which is reachable", pair.src, pair.dst));
             }
@@ -767,13 +783,14 @@ impl PathSet {
     }
 }
 
-/// A RESP2 `HUNT.PATH` reply taken apart and checked to be the map's (`version`) and to run
-/// from `src` to `dst`: its cost and path, or `None` for a null reply (no path).
+/// A RESP2 `HUNT.PATH` reply taken apart and checked to be the map's (a version in
+/// `versions`) and to run from `src` to `dst`: its cost and path, or `None` for a null reply
+/// (no path).
 pub fn path_reply<'f>(
     frame: &'f Frame<'f>,
     src: u64,
     dst: u64,
-    version: i64,
+    versions: std::ops::RangeInclusive<i64>,
 ) -> Result<Option<(u64, &'f [Frame<'f>])>, String> {
     let items = match frame {
         Frame::Array(Some(items)) => items,
@@ -792,8 +809,12 @@ pub fn path_reply<'f>(
     else {
         return Err(format!("not a path reply: {}", short(&format!("{items:?}"))));
     };
-    if *got != version {
-        return Err(format!("version {got}, the map is at {version}"));
+    if !versions.contains(got) {
+        return Err(if versions.start() == versions.end() {
+            format!("version {got}, the map is at {}", versions.start())
+        } else {
+            format!("version {got}, the map was at {} before the phase", versions.start())
+        });
     }
     let (Some(Frame::Integer(first)), Some(Frame::Integer(last))) = (path.first(), path.last()) else {
         return Err("empty or non-integer path".into());

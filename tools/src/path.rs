@@ -36,6 +36,12 @@ pub struct PathArgs {
     /// Clue nodes of the clue phase: players near them ask the way to them (0 skips the phase)
     #[arg(long, default_value_t = 16)]
     clues: usize,
+    /// During the clue phase, rewrite one edge with its own weight every this many ms
+    /// (HUNT.SETWEIGHTS): the map's version moves, as on a live map, and every change drops the
+    /// shortest-path trees; no cost changes, so replies are still checked (any version from the
+    /// phase's start on)
+    #[arg(long)]
+    touch_ms: Option<u64>,
     /// Distinct pairs in each query set (cycled)
     #[arg(long, default_value_t = 1000)]
     pairs: usize,
@@ -67,6 +73,41 @@ struct Phase {
     /// Answers walked from shortest-path trees, and trees built, during the phase.
     tree_answers: u64,
     trees_built: u64,
+    /// Map changes made during the phase (`--touch-ms`), and the edge rewritten.
+    touches: Option<(u64, (u64, u64, u32))>,
+}
+
+/// `--touch-ms`: one edge rewritten with its own weight, every `every` ms for the phase.
+struct Touch {
+    url: String,
+    map: String,
+    edge: (u64, u64, u32),
+    every: u64,
+    duration: Duration,
+}
+
+impl Touch {
+    /// Runs for the phase on its own connection; the number of changes made, and the edge.
+    fn run(self) -> Result<(u64, (u64, u64, u32)), String> {
+        let mut con = redis::Client::open(self.url.as_str())
+            .and_then(|c| c.get_connection())
+            .map_err(|e| format!("touch connection: {e}"))?;
+        let (a, b, w) = self.edge;
+        let end = Instant::now() + self.duration;
+        let mut made = 0;
+        while Instant::now() < end {
+            let _: i64 = redis::cmd("HUNT.SETWEIGHTS")
+                .arg(&self.map)
+                .arg(a)
+                .arg(b)
+                .arg(w)
+                .query(&mut con)
+                .map_err(|e| format!("HUNT.SETWEIGHTS: {e}"))?;
+            made += 1;
+            std::thread::sleep(Duration::from_millis(self.every));
+        }
+        Ok((made, self.edge))
+    }
 }
 
 fn run(args: &PathArgs) -> Result<(String, bool), String> {
@@ -93,7 +134,8 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
     let clue_set = if args.clues > 0 {
         progress(format!("{} clue pairs around {} clues (HUNT.REACH from each clue)", args.pairs, args.clues));
         let clue = env.clue_pairs(seed ^ 0x51ed_270b_2715_1d6b, args.clues, args.pairs, 1000, 4000)?;
-        Some(Arc::new(PathSet::new(clue, env.info.version, env.edges.clone())))
+        let set = PathSet::new(clue, env.info.version, env.edges.clone());
+        Some(Arc::new(if args.touch_ms.is_some() { set.live() } else { set }))
     } else {
         None
     };
@@ -141,7 +183,17 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
     for (name, command, work, stat) in plans {
         progress(format!("{name}: {} connections, {} s", args.connections, args.seconds));
         let trees_before = (env.hunt_counter("path_tree_answers"), env.hunt_counter("path_trees_built"));
-        let (result, ()) = load::run_phase(&mut env, work, args.connections, duration, args.requests, stat, || ())?;
+        let touch = match (args.touch_ms, name) {
+            (Some(every), "HUNT.PATH to clues") => {
+                let edge = env.edges.first().ok_or("no edge to rewrite")?;
+                Some(Touch { url: format!("redis://{}/", env.addr), map: map.clone(), edge, every, duration })
+            }
+            _ => None,
+        };
+        let (result, touches) = load::run_phase(&mut env, work, args.connections, duration, args.requests, stat, || {
+            touch.map(|t| t.run())
+        })?;
+        let touches = touches.transpose()?;
         let tree_answers = env.hunt_counter("path_tree_answers") - trees_before.0;
         let trees_built = env.hunt_counter("path_trees_built") - trees_before.1;
         progress(format!(
@@ -152,7 +204,7 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
             ms3(result.p(99.0)),
             result.errors + result.failures.len() as u64
         ));
-        phases.push(Phase { name, command, result, tree_answers, trees_built });
+        phases.push(Phase { name, command, result, tree_answers, trees_built, touches });
     }
 
     // Cross-check with redis-benchmark (a C client) on the same server.
@@ -349,7 +401,7 @@ fn render(r: &Render) -> String {
         let res = &p.result;
         let _ = writeln!(
             out,
-            "* {}: `{}`; {} valid{}, {} errors{}{}{}",
+            "* {}: `{}`; {} valid{}, {} errors{}{}{}{}",
             p.name,
             p.command,
             thousands(res.ok),
@@ -361,6 +413,14 @@ fn render(r: &Render) -> String {
                 format!(", {} connections failed", res.failures.len())
             },
             if res.capped { " (stopped by --requests)" } else { "" },
+            match p.touches {
+                Some((made, (a, b, w))) => format!(
+                    "; the map changed {made} times during the phase (`HUNT.SETWEIGHTS {} {a} {b} {w}` every {} ms)",
+                    r.env.map,
+                    r.args.touch_ms.unwrap_or(0)
+                ),
+                None => String::new(),
+            },
             if p.tree_answers + p.trees_built > 0 {
                 format!(
                     "; {} answered from shortest-path trees, {} trees built (INFO hunt)",

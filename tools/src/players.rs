@@ -825,7 +825,7 @@ async fn path_player(
 /// A HUNT.PATH reply: `cost`/`path`/`version`, the path from src to dst, the cost HUNT.REACH gave
 /// on the primary, the map's version (so the replica answered from the replicated map).
 fn check_path(pair: &Pair, map_version: i64, frame: &Frame) -> Result<(), String> {
-    match load::path_reply(frame, pair.src, pair.dst, map_version)? {
+    match load::path_reply(frame, pair.src, pair.dst, map_version..=map_version)? {
         None => Err(format!("null reply for {} -> {}, which is reachable", pair.src, pair.dst)),
         Some((cost, _)) if cost != pair.cost => {
             Err(format!("{} -> {}: cost {cost}, HUNT.REACH said {}", pair.src, pair.dst, pair.cost))
