@@ -1,7 +1,7 @@
 //! Shortest-path trees for popular targets: a target asked for often gets one, built on a
 //! worker; paths to it are then walked from the tree and equal plain Dijkstra's, the cost limit
-//! included; any change to the map drops the trees; queries with options, and servers without
-//! workers or with a small `hunt.max-settled`, never use them.
+//! included; a change that may affect a tree drops it, one off its steps keeps it; queries with
+//! options, and servers without workers or with a small `hunt.max-settled`, never use them.
 
 mod common;
 
@@ -118,6 +118,44 @@ fn a_change_to_the_map_drops_its_trees_and_answers_follow_the_new_map() {
     assert_eq!(trees(&mut con), 0);
     let closed = path(&mut con, "rome", from, TARGET, &[]).unwrap();
     assert_eq!(closed.cost, path(&mut con, "rome", from, TARGET, &["ALGO", "DIJKSTRA"]).unwrap().cost);
+}
+
+#[test]
+fn a_tree_survives_changes_off_its_steps() {
+    let server = Server::start("trees-keep", &[]);
+    let mut con = server.con();
+    let edges = load_map(&mut con, "rome", &rome_path());
+    ok(&mut con, &["CONFIG", "SET", "hunt.workers", "2"]);
+    make_popular(&mut con);
+    // Edges that are not steps of the tree: the tree's path from their tail starts elsewhere.
+    let mut off = Vec::new();
+    for e in edges.iter().step_by(97) {
+        let walked = path(&mut con, "rome", e.from, TARGET, &[]).unwrap();
+        if walked.path.get(1) != Some(&e.to) {
+            off.push(*e);
+        }
+    }
+    assert!(off.len() > 20, "{}", off.len());
+    let raised = &off[..off.len() / 2];
+    let mut args: Vec<String> = vec!["HUNT.SETWEIGHTS".into(), "rome".into()];
+    for e in raised {
+        args.extend([e.from.to_string(), e.to.to_string(), (e.weight as u64 * 10 + 1).to_string()]);
+    }
+    ok(&mut con, &args);
+    let closed = off[off.len() / 2];
+    ok(&mut con, &["HUNT.CLOSE", "rome", &closed.from.to_string(), &closed.to.to_string()]);
+    assert_eq!(trees(&mut con), 1, "raised weights and a closure off the tree keep it");
+    let answers = counter(&mut con, "path_tree_answers");
+    let mut rng = oracle::XorShift(5);
+    for _ in 0..100 {
+        let from = 1 + rng.below(3353);
+        let walked = path(&mut con, "rome", from, TARGET, &[]).map(|r| r.cost);
+        assert_eq!(walked, path(&mut con, "rome", from, TARGET, &["ALGO", "DIJKSTRA"]).map(|r| r.cost), "from {from}");
+    }
+    assert_eq!(counter(&mut con, "path_tree_answers"), answers + 100);
+    // Reopening the street may open a shortcut: the tree goes.
+    ok(&mut con, &["HUNT.OPEN", "rome", &closed.from.to_string(), &closed.to.to_string()]);
+    assert_eq!(trees(&mut con), 0);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::geo;
 use crate::id_index::IdIndex;
 use crate::landmarks::Landmarks;
-use crate::trees::Trees;
+use crate::trees::{Tree, Trees};
 
 /// A node id as users see it.
 pub type NodeId = u64;
@@ -135,11 +135,16 @@ impl Map {
         self.version
     }
 
-    /// Every change ends here: a new version, and the trees of the old one left to the
-    /// snapshots that still read it.
+    /// Every change ends here: a new version, with no shortest-path trees (those of the old
+    /// one stay with the snapshots that still read it).
     fn changed(&mut self) {
+        self.changed_keeping(|_| false);
+    }
+
+    /// A change that leaves the trees `keep` accepts exact (see `trees`).
+    fn changed_keeping(&mut self, keep: impl Fn(&Tree) -> bool) {
         self.version += 1;
-        self.trees = Arc::default();
+        self.trees = Arc::new(self.trees.carried(self.version, keep));
     }
 
     /// The shortest-path trees of this version.
@@ -275,7 +280,7 @@ impl Map {
         }
         self.located += added;
         self.recompute_geo_ratio();
-        self.changed();
+        self.changed_keeping(|_| true); // costs do not depend on coordinates
         Ok(added)
     }
 
@@ -314,7 +319,7 @@ impl Map {
     /// Picks `count` landmarks and computes their distances (see `landmarks`).
     pub fn compute_landmarks(&mut self, count: usize) {
         self.landmarks = (count > 0 && self.node_count() > 0).then(|| Arc::new(Landmarks::compute(self, count)));
-        self.changed();
+        self.changed_keeping(|_| true);
     }
 
     /// The edge `from -> to`, if there is one (the map holds at most one per pair).
@@ -418,15 +423,22 @@ impl Map {
     pub fn set_weights(&mut self, edges: &[EdgeSpec]) -> Result<usize, Error> {
         let found = self.find_edges(edges.iter().map(|e| (e.from, e.to)))?;
         let mut changed = 0;
+        // A tree survives raised weights off its steps; a lowered one anywhere may open a shortcut.
+        let (mut raised, mut lowered) = (Vec::new(), false);
         for (&(edge, tail), spec) in found.iter().zip(edges) {
             let old = self.weight[edge];
             if old != spec.weight {
                 Arc::make_mut(&mut self.weight)[edge] = spec.weight;
                 self.weight_changed(edge, tail, old, spec.weight);
                 changed += 1;
+                if spec.weight > old {
+                    raised.push((tail, self.head[edge]));
+                } else {
+                    lowered = true;
+                }
             }
         }
-        self.changed();
+        self.changed_keeping(|tree| !lowered && raised.iter().all(|&(a, b)| !tree.uses(a, b)));
         Ok(changed)
     }
 
@@ -434,14 +446,17 @@ impl Map {
     pub fn set_closed(&mut self, pairs: &[(NodeId, NodeId)], closed: bool) -> Result<usize, Error> {
         let found = self.find_edges(pairs.iter().copied())?;
         let flags = Arc::make_mut(&mut self.flags);
-        let mut changed = 0;
-        for (edge, _) in found {
+        let mut changed = Vec::new();
+        for (edge, tail) in found {
             let before = flags[edge];
             flags[edge] = if closed { before | CLOSED } else { before & !CLOSED };
-            changed += usize::from(before != flags[edge]);
+            if before != flags[edge] {
+                changed.push((tail, self.head[edge]));
+            }
         }
-        self.changed();
-        Ok(changed)
+        // Closing a street off a tree's steps leaves it exact; reopening one may open a shortcut.
+        self.changed_keeping(|tree| closed && changed.iter().all(|&(a, b)| !tree.uses(a, b)));
+        Ok(changed.len())
     }
 
     /// The (edge, tail) of each pair, or the error for the first missing one.

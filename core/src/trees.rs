@@ -5,9 +5,12 @@
 //! gives each of them its next step towards the clue; after that, a player's path is a walk
 //! along those steps, with no search at all. Players farther away are searched for as usual.
 //!
-//! A tree is exact only for the map it was built on, so it is tied to one map version: every
-//! change to the map starts a new, empty [`Trees`] (see `Map::changed`), and a lookup also
-//! checks the version. It answers only queries that use every class, avoid nothing and force
+//! A tree is exact only for the map it was built on, so it is tied to one map version: a
+//! change to the map starts a new [`Trees`] (see `Map::changed`), and a lookup also checks the
+//! version. The new set keeps the trees the change cannot affect ([`Trees::carried`]): raising a
+//! weight or closing an edge that is not a step of the tree (its steps keep their costs, and
+//! nothing got cheaper), setting coordinates or landmarks. Any lowered weight, reopened or new
+//! edge drops every tree, and a dropped tree's target is rebuilt on its next query. It answers only queries that use every class, avoid nothing and force
 //! no method; a cost limit is applied to the walked cost. Ties between paths of equal cost may
 //! be broken differently than a search would.
 //!
@@ -38,7 +41,8 @@ pub const TREE_NODES: usize = 65_536;
 pub struct Tree {
     target: Node,
     version: u64,
-    next: Vec<Node>,
+    /// Shared by the versions the tree was carried to.
+    next: Arc<Vec<Node>>,
     /// Every node that can reach the target is in the tree: the others cannot.
     complete: bool,
 }
@@ -48,7 +52,12 @@ impl Tree {
     /// `None` if the search's budget (see `Search::limit`) ran out first.
     pub fn build(map: &Map, target: Node, size: usize, search: &mut Search) -> Option<Tree> {
         let (next, complete) = search.tree(map, target, size)?;
-        Some(Tree { target, version: map.version(), next, complete })
+        Some(Tree { target, version: map.version(), next: Arc::new(next), complete })
+    }
+
+    /// Whether `tail -> head` is one of the tree's steps.
+    pub fn uses(&self, tail: Node, head: Node) -> bool {
+        self.next.get(tail as usize) == Some(&head) && tail != self.target
     }
 
     pub fn target(&self) -> Node {
@@ -187,6 +196,25 @@ impl Trees {
         self.len() == 0
     }
 
+    /// The trees of the next version: those `keep` accepts, and a head start for the targets
+    /// of the others (and of builds under way), whose next query rebuilds them.
+    pub fn carried(&self, version: u64, keep: impl Fn(&Tree) -> bool) -> Trees {
+        let inner = self.lock();
+        let mut next = Inner::default();
+        for (tree, hits) in &inner.trees {
+            if keep(tree) {
+                let moved = Tree { version, next: Arc::clone(&tree.next), ..**tree };
+                next.trees.push((Arc::new(moved), *hits));
+            } else {
+                next.counts.insert(tree.target, POPULAR - 1);
+            }
+        }
+        for &target in &inner.building {
+            next.counts.insert(target, POPULAR - 1);
+        }
+        Trees { inner: Mutex::new(next) }
+    }
+
     /// Bytes of heap the trees hold. The popularity counts (a few thousand entries at most,
     /// see [`DECAY`]) are left out, so that merely reading a map does not change its
     /// `MEMORY USAGE`; a tree does, once built.
@@ -269,6 +297,67 @@ mod tests {
         }
     }
 
+    #[test]
+    fn trees_kept_across_a_change_stay_exact() {
+        let mut search = Search::new();
+        let (mut kept, mut dropped) = (0, 0);
+        for seed in 1..3000u64 {
+            let mut rng = Rng(seed * 0x9e37_79b9_7f4a_7c15 + 1);
+            let spec = random_graph(&mut rng);
+            let mut map = Map::new();
+            map.add_edges(&spec, 0, usize::MAX).unwrap();
+            let n = map.node_count();
+            if spec.is_empty() {
+                continue;
+            }
+            let t = rng.below(n as u64) as Node;
+            let size = 1 + rng.below(n as u64) as usize;
+            map.trees().insert(Tree::build(&map, t, size, &mut search).unwrap());
+            // One random change: a weight up or down, a street closed or reopened (or none of
+            // them, when it already was), or coordinates.
+            let e = spec[rng.below(spec.len() as u64) as usize];
+            match rng.below(4) {
+                0 | 1 => {
+                    let weight = [0, 1, 2, 5, 100, 7919][rng.below(6) as usize];
+                    map.set_weights(&[EdgeSpec { weight, ..e }]).unwrap();
+                }
+                2 => {
+                    map.set_closed(&[(e.from, e.to)], rng.below(3) != 0).unwrap();
+                }
+                _ => {
+                    map.set_coordinates(&[(e.from, 12.5, 41.9)]).unwrap();
+                }
+            }
+            let Lookup::Tree(tree) = map.trees().lookup(&map, t, &Query::default(), Algo::Auto, 4) else {
+                dropped += 1;
+                continue;
+            };
+            kept += 1;
+            for s in 0..n as Node {
+                let want = search.path_with(&map, s, t, &Query::default(), Algo::Dijkstra).unwrap();
+                if let Some(got) = tree.route(&map, s, Cost::MAX) {
+                    assert_eq!(got.as_ref().map(|r| r.cost), want.map(|r| r.cost), "seed {seed} {s}->{t}");
+                    if let Some(route) = got {
+                        check_route(&map, &route, s, t, seed);
+                    }
+                }
+            }
+        }
+        assert!(kept > 500 && dropped > 500, "kept {kept}, dropped {dropped}");
+    }
+
+    #[test]
+    fn a_dropped_tree_is_rebuilt_on_the_next_query() {
+        let mut map = line(10);
+        let mut search = Search::new();
+        let q = Query::default();
+        map.trees().insert(Tree::build(&map, 9, TREE_NODES, &mut search).unwrap());
+        // 0 -> 1 is a step of the tree: raising it drops the tree.
+        map.set_weights(&[EdgeSpec { from: 0, to: 1, weight: 5 }]).unwrap();
+        assert_eq!(map.trees().len(), 0);
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Build));
+    }
+
     fn line(n: u64) -> Map {
         let mut map = Map::new();
         let edges: Vec<EdgeSpec> = (0..n).map(|k| EdgeSpec { from: k, to: k + 1, weight: 1 }).collect();
@@ -277,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn a_target_earns_a_tree_after_popular_queries_and_loses_it_when_the_map_changes() {
+    fn a_target_earns_a_tree_after_popular_queries_and_loses_it_when_a_change_hits_it() {
         let mut map = line(10);
         let mut search = Search::new();
         let q = Query::default();
@@ -300,9 +389,10 @@ mod tests {
         assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 0), Lookup::Search));
         // A snapshot keeps the old version's trees; the changed map starts with none.
         let snapshot = map.clone();
-        map.set_weights(&[EdgeSpec { from: 5, to: 6, weight: 100 }]).unwrap();
+        map.set_weights(&[EdgeSpec { from: 5, to: 6, weight: 100 }]).unwrap(); // a step of the tree
         assert_eq!(map.trees().len(), 0);
-        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Search));
+        // The target was popular: its next query rebuilds it.
+        assert!(matches!(map.trees().lookup(&map, 9, &q, Algo::Auto, 4), Lookup::Build));
         let Lookup::Tree(old) = snapshot.trees().lookup(&snapshot, 9, &q, Algo::Auto, 4) else { panic!("no tree") };
         assert_eq!(old.route(&snapshot, 2, Cost::MAX).unwrap().unwrap().cost, 7);
         // Walked on the changed map it would be wrong where it can tell: an error, never a path.
