@@ -236,9 +236,22 @@ impl Edges {
         self.0.len()
     }
 
-    /// The arc with the smallest (tail, head), and its weight: one edge to rewrite.
-    pub fn first(&self) -> Option<(u64, u64, u32)> {
-        self.0.iter().min_by_key(|(k, _)| **k).map(|(k, w)| (k >> 32, k & 0xffff_ffff, *w))
+    /// An arc `a -> b` into a dead end (`b`'s only arcs are `a -> b` and `b -> a`), with `b`
+    /// not in `avoid`, and its weight: the smallest such (a, b). No least-cost path passes
+    /// through `b`, so changing that weight changes no cost between other nodes.
+    pub fn into_dead_end(&self, avoid: &[u64]) -> Option<(u64, u64, u32)> {
+        let mut degree: HashMap<u64, (u32, u32)> = HashMap::new();
+        for k in self.0.keys() {
+            degree.entry(k >> 32).or_default().0 += 1;
+            degree.entry(k & 0xffff_ffff).or_default().1 += 1;
+        }
+        self.0
+            .iter()
+            .map(|(k, w)| (k >> 32, k & 0xffff_ffff, *w))
+            .filter(|&(a, b, _)| {
+                degree.get(&b) == Some(&(1, 1)) && self.0.contains_key(&(b << 32 | a)) && !avoid.contains(&b)
+            })
+            .min_by_key(|&(a, b, _)| (a, b))
     }
 
     fn weight(&self, a: i64, b: i64) -> Option<u32> {

@@ -36,10 +36,11 @@ pub struct PathArgs {
     /// Clue nodes of the clue phase: players near them ask the way to them (0 skips the phase)
     #[arg(long, default_value_t = 16)]
     clues: usize,
-    /// During the clue phase, rewrite one edge with its own weight every this many ms
-    /// (HUNT.SETWEIGHTS): the map's version moves, as on a live map, and every change drops the
-    /// shortest-path trees; no cost changes, so replies are still checked (any version from the
-    /// phase's start on)
+    /// During the clue phase, change the map every this many ms (HUNT.SETWEIGHTS), as on a live
+    /// map: the weight of an edge into a dead end is raised by 1, then restored, in turn. A raise
+    /// keeps the shortest-path trees (the edge is not a step of any), a restore (a decrease)
+    /// drops them all. No cost between the pairs' nodes changes, so replies are still checked
+    /// (any version from the phase's start on)
     #[arg(long)]
     touch_ms: Option<u64>,
     /// Distinct pairs in each query set (cycled)
@@ -77,7 +78,7 @@ struct Phase {
     touches: Option<(u64, (u64, u64, u32))>,
 }
 
-/// `--touch-ms`: one edge rewritten with its own weight, every `every` ms for the phase.
+/// `--touch-ms`: one edge's weight raised by 1 and restored in turn, every `every` ms.
 struct Touch {
     url: String,
     map: String,
@@ -100,11 +101,21 @@ impl Touch {
                 .arg(&self.map)
                 .arg(a)
                 .arg(b)
-                .arg(w)
+                .arg(if made % 2 == 0 { w + 1 } else { w })
                 .query(&mut con)
                 .map_err(|e| format!("HUNT.SETWEIGHTS: {e}"))?;
             made += 1;
             std::thread::sleep(Duration::from_millis(self.every));
+        }
+        // Leave the map as the run found it.
+        if made % 2 == 1 {
+            let _: i64 = redis::cmd("HUNT.SETWEIGHTS")
+                .arg(&self.map)
+                .arg(a)
+                .arg(b)
+                .arg(w)
+                .query(&mut con)
+                .map_err(|e| format!("HUNT.SETWEIGHTS: {e}"))?;
         }
         Ok((made, self.edge))
     }
@@ -185,14 +196,17 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
         let trees_before = (env.hunt_counter("path_tree_answers"), env.hunt_counter("path_trees_built"));
         let touch = match (args.touch_ms, name) {
             (Some(every), "HUNT.PATH to clues") => {
-                let edge = env.edges.first().ok_or("no edge to rewrite")?;
+                let ends: Vec<u64> =
+                    clue_set.iter().flat_map(|s| s.pairs.iter().flat_map(|p| [p.src, p.dst])).collect();
+                let edge = env.edges.into_dead_end(&ends).ok_or("no edge into a dead end to change")?;
                 Some(Touch { url: format!("redis://{}/", env.addr), map: map.clone(), edge, every, duration })
             }
             _ => None,
         };
-        let (result, touches) = load::run_phase(&mut env, work, args.connections, duration, args.requests, stat, || {
-            touch.map(|t| t.run())
-        })?;
+        let (result, touches) =
+            load::run_phase(&mut env, work, args.connections, duration, args.requests, stat, || {
+                touch.map(|t| t.run())
+            })?;
         let touches = touches.transpose()?;
         let tree_answers = env.hunt_counter("path_tree_answers") - trees_before.0;
         let trees_built = env.hunt_counter("path_trees_built") - trees_before.1;
@@ -415,8 +429,9 @@ fn render(r: &Render) -> String {
             if res.capped { " (stopped by --requests)" } else { "" },
             match p.touches {
                 Some((made, (a, b, w))) => format!(
-                    "; the map changed {made} times during the phase (`HUNT.SETWEIGHTS {} {a} {b} {w}` every {} ms)",
+                    "; the map changed {made} times during the phase (`HUNT.SETWEIGHTS {} {a} {b} {}` then `{w}` in turn, every {} ms: {b} is a dead end)",
                     r.env.map,
+                    w + 1,
                     r.args.touch_ms.unwrap_or(0)
                 ),
                 None => String::new(),
