@@ -239,7 +239,7 @@ impl Edges {
     /// An arc `a -> b` into a dead end (`b`'s only arcs are `a -> b` and `b -> a`), with `b`
     /// not in `avoid`, and its weight: the smallest such (a, b). No least-cost path passes
     /// through `b`, so changing that weight changes no cost between other nodes.
-    pub fn into_dead_end(&self, avoid: &[u64]) -> Option<(u64, u64, u32)> {
+    pub fn dead_end_arc(&self, avoid: &[u64]) -> Option<(u64, u64, u32)> {
         let mut degree: HashMap<u64, (u32, u32)> = HashMap::new();
         for k in self.0.keys() {
             degree.entry(k >> 32).or_default().0 += 1;

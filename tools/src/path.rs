@@ -198,7 +198,7 @@ fn run(args: &PathArgs) -> Result<(String, bool), String> {
             (Some(every), "HUNT.PATH to clues") => {
                 let ends: Vec<u64> =
                     clue_set.iter().flat_map(|s| s.pairs.iter().flat_map(|p| [p.src, p.dst])).collect();
-                let edge = env.edges.into_dead_end(&ends).ok_or("no edge into a dead end to change")?;
+                let edge = env.edges.dead_end_arc(&ends).ok_or("no edge into a dead end to change")?;
                 Some(Touch { url: format!("redis://{}/", env.addr), map: map.clone(), edge, every, duration })
             }
             _ => None,
