@@ -10,9 +10,11 @@
 //! version. The new set keeps the trees the change cannot affect ([`Trees::carried`]): raising a
 //! weight or closing an edge that is not a step of the tree (its steps keep their costs, and
 //! nothing got cheaper), setting coordinates or landmarks. Any lowered weight, reopened or new
-//! edge drops every tree, and a dropped tree's target is rebuilt on its next query. It answers only queries that use every class, avoid nothing and force
-//! no method; a cost limit is applied to the walked cost. Ties between paths of equal cost may
-//! be broken differently than a search would.
+//! edge drops every tree, and a dropped tree's target is rebuilt on its next query.
+//!
+//! Trees answer only queries that use every class, avoid nothing and force no method; a cost
+//! limit is applied to the walked cost. Ties between paths of equal cost may be broken
+//! differently than a search would.
 //!
 //! Admission: a target earns a tree after [`POPULAR`] path queries at one version; at most
 //! `limit` trees per map (the caller's setting), and when all are taken, a target asked for
@@ -36,7 +38,7 @@ const DECAY: u64 = 4096;
 /// twice a second.
 pub const TREE_NODES: usize = 65_536;
 
-/// The least-cost paths from every node to one target, at one map version.
+/// The least-cost paths to one target from the nodes nearest it, at one map version.
 #[derive(Debug)]
 pub struct Tree {
     target: Node,
@@ -147,11 +149,14 @@ impl Trees {
             });
             inner.trees.iter_mut().for_each(|(_, hits)| *hits /= 2);
         }
-        if let Some((tree, hits)) = inner.trees.iter_mut().find(|(t, _)| t.target == to)
-            && tree.version == map.version()
-        {
-            *hits = hits.saturating_add(1);
-            return Lookup::Tree(Arc::clone(tree));
+        if let Some(i) = inner.trees.iter().position(|(t, _)| t.target == to) {
+            let (tree, hits) = &mut inner.trees[i];
+            if tree.version == map.version() {
+                *hits = hits.saturating_add(1);
+                return Lookup::Tree(Arc::clone(tree));
+            }
+            // Of another version (it cannot happen: a change starts a new set): never walked.
+            inner.trees.swap_remove(i);
         }
         let count = inner.counts.entry(to).or_insert(0);
         *count = count.saturating_add(1);
