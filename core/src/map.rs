@@ -76,7 +76,8 @@ pub struct Map {
     geo_ratio: f64,
     landmarks: Option<Arc<Landmarks>>,
     version: u64,
-    /// Shortest-path trees of this version (see `trees`); a change starts an empty set.
+    /// Shortest-path trees of this version (see `trees`); a change starts a new set, with the
+    /// trees it cannot affect.
     trees: Arc<Trees>,
 }
 

@@ -94,28 +94,26 @@ impl Touch {
             .and_then(|c| c.get_connection())
             .map_err(|e| format!("touch connection: {e}"))?;
         let (a, b, w) = self.edge;
-        let end = Instant::now() + self.duration;
-        let mut made = 0;
-        while Instant::now() < end {
+        let mut set = |weight: u32| -> Result<(), String> {
             let _: i64 = redis::cmd("HUNT.SETWEIGHTS")
                 .arg(&self.map)
                 .arg(a)
                 .arg(b)
-                .arg(if made % 2 == 0 { w + 1 } else { w })
+                .arg(weight)
                 .query(&mut con)
                 .map_err(|e| format!("HUNT.SETWEIGHTS: {e}"))?;
+            Ok(())
+        };
+        let end = Instant::now() + self.duration;
+        let mut made = 0;
+        while Instant::now() < end {
+            set(if made % 2 == 0 { w + 1 } else { w })?;
             made += 1;
             std::thread::sleep(Duration::from_millis(self.every));
         }
         // Leave the map as the run found it.
         if made % 2 == 1 {
-            let _: i64 = redis::cmd("HUNT.SETWEIGHTS")
-                .arg(&self.map)
-                .arg(a)
-                .arg(b)
-                .arg(w)
-                .query(&mut con)
-                .map_err(|e| format!("HUNT.SETWEIGHTS: {e}"))?;
+            set(w)?;
         }
         Ok((made, self.edge))
     }
